@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The project's two commands, and a few more for contributors.
+
+    python3 dev.py run     set up .venv and run the example project on 127.0.0.1:8000
+    python3 dev.py test    set up .venv and run every check (tests, lint, types, docs)
+
+Only the standard library is used here, so this works on a machine that has
+nothing but Python 3.11+ and access to the package index.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+EXAMPLE = ROOT / "example_project"
+
+
+def step(*args: str | Path, cwd: Path = ROOT) -> None:
+    """Run one command, echoing it, and stop everything if it fails."""
+    printable = " ".join(str(a) for a in args)
+    print(f"\n==> {printable}", flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=cwd)
+    if result.returncode != 0:
+        print(f"\nFAILED ({result.returncode}): {printable}", file=sys.stderr)
+        sys.exit(result.returncode)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv if it is missing and install aiodjango (editable) with ``extras``."""
+    if not PYTHON.exists():
+        print(f"==> creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+        step(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel")
+    target = f".[{extras}]" if extras else "."
+    step(PYTHON, "-m", "pip", "install", "--quiet", "--editable", target)
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the browser tests where it is missing (needs root)."""
+    if shutil.which("chromium") or os.environ.get("AIODJANGO_CHROMIUM"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        print("==> chromium not found and cannot be installed here; browser tests will fail")
+        return
+    step(apt, "update", "-qq")
+    step(apt, "install", "-y", "-qq", "chromium")
+
+
+def run() -> None:
+    ensure_venv("")
+    manage = EXAMPLE / "manage.py"
+    step(PYTHON, manage, "migrate", "--noinput", cwd=EXAMPLE)
+    step(PYTHON, manage, "create_demo_users", cwd=EXAMPLE)
+    os.chdir(EXAMPLE)
+    os.execv(PYTHON, [str(PYTHON), str(manage), "runserver", "127.0.0.1:8000"])
+
+
+def test() -> None:
+    ensure_venv("test,docs,gunicorn")
+    ensure_chromium()
+    step(BIN / "ruff", "check", ".")
+    step(BIN / "ruff", "format", "--check", ".")
+    step(BIN / "mypy")
+    step(BIN / "sphinx-build", "-W", "--keep-going", "-q", "-b", "html", "docs", "docs/_build/html")
+    # pytest exits 5 when it collects nothing; step() treats that as a failure too.
+    step(PYTHON, "-m", "pytest")
+
+
+COMMANDS = {"run": run, "test": test}
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    COMMANDS[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    main()
