@@ -1,0 +1,48 @@
+"""aiodjango's system checks, run as ``manage.py check`` runs them."""
+
+from __future__ import annotations
+
+from django.core import checks
+from django.test import override_settings
+
+APPS_WITHOUT_AIODJANGO_FIRST = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "aiodjango",
+]
+
+
+def messages_with_id(prefix: str) -> list[checks.CheckMessage]:
+    return [message for message in checks.run_checks() if (message.id or "").startswith(prefix)]
+
+
+def test_no_warning_when_aiodjango_comes_first() -> None:
+    assert messages_with_id("aiodjango.W001") == []
+
+
+@override_settings(INSTALLED_APPS=APPS_WITHOUT_AIODJANGO_FIRST)
+def test_warns_when_staticfiles_comes_first() -> None:
+    (warning,) = messages_with_id("aiodjango.W001")
+    assert warning.level == checks.WARNING
+    assert "django.contrib.staticfiles" in warning.msg
+    assert "Move 'aiodjango' above" in (warning.hint or "")
+
+
+@override_settings(
+    INSTALLED_APPS=[
+        "aiodjango.apps.AiodjangoConfig",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.staticfiles",
+    ]
+)
+def test_app_config_paths_count_as_the_app() -> None:
+    assert messages_with_id("aiodjango.W001") == []
+
+
+@override_settings(
+    INSTALLED_APPS=["aiodjango", "django.contrib.auth", "django.contrib.contenttypes"]
+)
+def test_no_warning_without_staticfiles() -> None:
+    assert messages_with_id("aiodjango.W001") == []
