@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -10,7 +11,7 @@ from django.core.checks import CheckMessage, Warning, register
 
 @register()
 def check_app_order(
-    app_configs: list[AppConfig] | None = None, **kwargs: Any
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
 ) -> list[CheckMessage]:
     """aiodjango must come before staticfiles, whose runserver would otherwise win."""
     # The app registry keeps INSTALLED_APPS' order, whatever form the entries take.
