@@ -1,0 +1,468 @@
+"""The WSGI adapter: serve any PEP 3333 application (Django, Flask, a bare callable) from aiohttp.
+
+A request takes three steps. On the event loop, the whole body is read (memory, then a temporary
+file, so a slow client never holds a thread) and the environ is built. On one worker thread, the
+application is called, its body iterated and its ``close()`` called, exactly once. Back on the
+loop, what the thread produced is written (:mod:`aiodjango.response`): a complete body in one
+write, a regular file with sendfile, anything else block by block through a bounded buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import io
+import logging
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterable, Iterator
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol
+from urllib.parse import unquote_to_bytes
+
+from aiohttp import web
+from aiohttp.http import HttpVersion10, HttpVersion11
+
+from .response import ClientGone, Exchange, FileWrapper, LoopWaker, plain, send_file, stream
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
+
+__all__ = [
+    "DEFAULT_INBUF_OVERFLOW",
+    "DEFAULT_MAX_QUEUED",
+    "DEFAULT_MAX_REQUEST_BODY_SIZE",
+    "DEFAULT_OUTBUF_OVERFLOW",
+    "DEFAULT_THREADS",
+    "FileWrapper",
+    "WSGIHandler",
+    "add_wsgi_route",
+    "make_environ",
+    "read_body",
+]
+
+logger = logging.getLogger("aiodjango.wsgi")
+
+DEFAULT_THREADS: Final = 8
+"""Worker threads in the adapter's own pool: at most this many requests run the app at once."""
+DEFAULT_INBUF_OVERFLOW: Final = 512 * 1024
+"""Request bodies larger than this are spooled to a temporary file instead of memory."""
+DEFAULT_MAX_REQUEST_BODY_SIZE: Final = 1024**3
+"""Request bodies larger than this get 413 without reaching the application."""
+DEFAULT_OUTBUF_OVERFLOW: Final = 4 * 1024**2
+"""A streaming worker waits while more than this many response bytes are queued unsent."""
+DEFAULT_MAX_QUEUED: Final = 128
+"""Requests that may wait for a worker thread; past that, new ones get 503 at once."""
+RETRY_AFTER: Final = "1"
+"""The Retry-After value (seconds) sent with a 503 when the queue is full."""
+
+
+# The request side: body and environ.
+
+
+class InputStream(Protocol):
+    """What ``wsgi.input`` offers: the reading half of a binary file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def readline(self, size: int = -1, /) -> bytes: ...
+    def readlines(self, hint: int = -1, /) -> list[bytes]: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def close(self) -> None: ...
+
+
+class _EmptyInput:
+    """``wsgi.input`` for a request without a body; stateless, so one instance serves all."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        return b""
+
+    def readline(self, size: int = -1, /) -> bytes:
+        return b""
+
+    def readlines(self, hint: int = -1, /) -> list[bytes]:
+        return []
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+EMPTY_INPUT: InputStream = _EmptyInput()
+
+
+async def read_body(
+    request: web.BaseRequest, inbuf_overflow: int, max_size: int
+) -> tuple[InputStream, int] | None:
+    """Read the whole request body; return it as ``wsgi.input`` with its size, or None if too large.
+
+    Bodies up to ``inbuf_overflow`` bytes stay in memory; larger ones are spooled to an anonymous
+    temporary file. The limit applies to the announced Content-Length and to what a chunked body
+    turns out to hold. aiohttp's own ``client_max_size`` is not involved: the stream is read here.
+    """
+    if not request.body_exists:
+        return EMPTY_INPUT, 0
+    announced = request.content_length
+    if announced is not None and announced > max_size:
+        return None
+    chunks: list[bytes] = []
+    spool: IO[bytes] | None = None
+    size = 0
+    try:
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            if size > max_size:
+                return None
+            if spool is not None:
+                spool.write(chunk)
+            elif size > inbuf_overflow:
+                spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed after the request)
+                spool.writelines(chunks)
+                spool.write(chunk)
+                chunks.clear()
+            else:
+                chunks.append(chunk)
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
+    if spool is not None:
+        spool.seek(0)
+        return spool, size
+    return io.BytesIO(b"".join(chunks)), size
+
+
+_PROTOCOLS = {HttpVersion11: "HTTP/1.1", HttpVersion10: "HTTP/1.0"}
+
+# Header name as sent -> environ key ("" to leave the header out). Bounded, so that a client
+# inventing header names cannot grow it without end.
+_HEADER_KEYS: dict[bytes, str] = {}
+_HEADER_KEYS_MAX = 1024
+
+
+def _header_key(raw_name: bytes) -> str:
+    name = raw_name.decode("latin-1").upper()
+    if name == "CONTENT-TYPE":
+        key = "CONTENT_TYPE"
+    elif name == "CONTENT-LENGTH" or "_" in name:
+        # CONTENT_LENGTH is the size actually read. Names with "_" are dropped because they
+        # would share a key with their "-" spelling (X-User vs X_User): a spoofing vector.
+        key = ""
+    else:
+        key = "HTTP_" + name.replace("-", "_")
+    if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
+        _HEADER_KEYS[raw_name] = key
+    return key
+
+
+def _path_info(raw_path: str) -> str:
+    """The percent-decoded path as latin-1 text (PEP 3333), so that any bytes round-trip."""
+    if "%" not in raw_path and raw_path.isascii():
+        return raw_path
+    return unquote_to_bytes(raw_path.encode("utf-8", "surrogateescape")).decode("latin-1")
+
+
+def _split_host(host: str, scheme: str) -> tuple[str, str]:
+    """SERVER_NAME and SERVER_PORT from a Host header, for a socket without an address."""
+    name, colon, port = host.rpartition(":")
+    if colon and port.isascii() and port.isdigit():
+        return name, port
+    return host, "443" if scheme == "https" else "80"
+
+
+def make_environ(
+    base: dict[str, Any],
+    request: web.BaseRequest,
+    script_name: str,
+    body: InputStream,
+    size: int,
+) -> dict[str, Any]:
+    """Build the environ for ``request`` on top of ``base``, the keys that never change.
+
+    ``base`` holds the ``wsgi.*`` constants (and ``wsgi.url_scheme`` when it is forced);
+    SCRIPT_NAME is the mount point and PATH_INFO the rest of the path.
+    """
+    environ = base.copy()
+    url = request.rel_url
+    path = _path_info(url.raw_path)
+    if script_name and not path.startswith(script_name):
+        raise web.HTTPNotFound()
+    environ["REQUEST_METHOD"] = request.method
+    environ["SCRIPT_NAME"] = script_name
+    environ["PATH_INFO"] = path[len(script_name) :]
+    environ["QUERY_STRING"] = url.raw_query_string
+    version = request.version
+    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or f"HTTP/{version[0]}.{version[1]}"
+    if "wsgi.url_scheme" not in environ:
+        environ["wsgi.url_scheme"] = request.scheme
+    environ["wsgi.input"] = body
+    environ["aiohttp.request"] = request
+    if size or request.body_exists:
+        environ["CONTENT_LENGTH"] = str(size)
+
+    keys = _HEADER_KEYS
+    for raw_name, raw_value in request.raw_headers:
+        key = keys.get(raw_name)
+        if key is None:
+            key = _header_key(raw_name)
+        if not key:
+            continue
+        value = raw_value.decode("latin-1")
+        if key in environ:
+            # Repeated headers are joined as one list-valued header; cookies use their own
+            # separator (RFC 6265) so that cookie parsers still see every pair.
+            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+        environ[key] = value
+
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    local = transport.get_extra_info("sockname") if transport is not None else None
+    if isinstance(peer, tuple):
+        environ["REMOTE_ADDR"] = peer[0]
+        environ["REMOTE_PORT"] = str(peer[1])
+    else:  # a unix socket: no address to tell
+        environ["REMOTE_ADDR"] = ""
+    if isinstance(local, tuple):
+        environ["SERVER_NAME"] = local[0]
+        environ["SERVER_PORT"] = str(local[1])
+    else:
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = _split_host(
+            environ.get("HTTP_HOST", "localhost"), environ["wsgi.url_scheme"]
+        )
+    return environ
+
+
+class WSGIHandler:
+    """An aiohttp handler that serves a WSGI application; mount it with :func:`add_wsgi_route`.
+
+    Called directly, it serves the application mounted at the root (SCRIPT_NAME "").
+    """
+
+    def __init__(
+        self,
+        application: WSGIApplication,
+        *,
+        url_scheme: str | None = None,
+        stderr: IO[str] | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        threads: int = DEFAULT_THREADS,
+        inbuf_overflow: int = DEFAULT_INBUF_OVERFLOW,
+        max_request_body_size: int = DEFAULT_MAX_REQUEST_BODY_SIZE,
+        outbuf_overflow: int = DEFAULT_OUTBUF_OVERFLOW,
+        max_queued: int = DEFAULT_MAX_QUEUED,
+        multiprocess: bool = False,
+    ) -> None:
+        if url_scheme not in (None, "http", "https"):
+            raise ValueError(f"url_scheme must be 'http', 'https' or None, got {url_scheme!r}")
+        for name, value, low in (
+            ("threads", threads, 1),
+            ("inbuf_overflow", inbuf_overflow, 0),
+            ("max_request_body_size", max_request_body_size, 0),
+            ("outbuf_overflow", outbuf_overflow, 0),
+            ("max_queued", max_queued, 0),
+        ):
+            if not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        self.application = application
+        self._own_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        if executor is None:
+            executor = self._own_executor = concurrent.futures.ThreadPoolExecutor(
+                threads, thread_name_prefix="aiodjango-wsgi"
+            )
+        self._executor = executor
+        self._stderr = stderr  # tracebacks go there too, when given
+        self._inbuf_overflow = inbuf_overflow
+        self._max_body = max_request_body_size
+        self._outbuf_overflow = outbuf_overflow
+        # Requests handed to the executor and not finished there yet; past ``threads`` of them,
+        # they are waiting for a thread.
+        self._busy = 0
+        self._release = self._release_slot  # bound once, not per request
+        self._capacity = threads + max_queued
+        self._wakers: dict[asyncio.AbstractEventLoop, LoopWaker] = {}
+        self._base_environ: dict[str, Any] = {
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr if stderr is None else stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": multiprocess,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+            "wsgi.file_wrapper": FileWrapper,
+            "asyncio.executor": self._executor,
+        }
+        if url_scheme is not None:
+            self._base_environ["wsgi.url_scheme"] = url_scheme
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        return await self._handle("", request)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the adapter's own thread pool (an executor passed in is left alone)."""
+        if self._own_executor is not None:
+            self._own_executor.shutdown(wait=wait)
+
+    def _release_slot(self) -> None:
+        self._busy -= 1
+
+    def _waker(self, loop: asyncio.AbstractEventLoop) -> LoopWaker:
+        waker = self._wakers.get(loop)
+        if waker is None:
+            # A new loop (tests start one per test): forget the closed ones.
+            self._wakers = {old: w for old, w in self._wakers.items() if not old.is_closed()}
+            waker = self._wakers[loop] = LoopWaker(loop)
+        return waker
+
+    async def _expect(self, request: web.Request) -> web.StreamResponse | None:
+        """Answer ``Expect: 100-continue`` with a refusal at once when the body would be."""
+        length = request.content_length
+        if length is not None and length > self._max_body:
+            return self._too_large()
+        if self._busy >= self._capacity:
+            return self._overloaded()
+        if request.version == HttpVersion11:
+            if request.headers.get("Expect", "").lower() != "100-continue":
+                raise web.HTTPExpectationFailed(text="only 100-continue is supported")
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0  # the real response has not started
+        return None
+
+    async def _handle(self, script_name: str, request: web.Request) -> web.StreamResponse:
+        if self._busy >= self._capacity:
+            return self._overloaded()
+        try:
+            read = await read_body(request, self._inbuf_overflow, self._max_body)
+        except ConnectionError:  # the client went away mid-upload
+            return plain(400, "Incomplete request body\n")
+        if read is None:
+            return self._too_large()
+        body, size = read
+        try:
+            environ = make_environ(self._base_environ, request, script_name, body, size)
+        except BaseException:
+            body.close()
+            raise
+        if self._busy >= self._capacity:
+            body.close()
+            return self._overloaded()
+        exchange = Exchange(
+            self._waker(asyncio.get_running_loop()),
+            request.method == "HEAD",
+            self._outbuf_overflow,
+            self._release,
+        )
+        try:
+            self._executor.submit(self._work, environ, exchange, body)
+        except RuntimeError:  # the executor is shut down: the server is stopping
+            body.close()
+            return plain(503, "Server shutting down\n")
+        self._busy += 1
+        try:
+            await exchange.waiter
+            if exchange.cond is not None:
+                return await stream(request, exchange)
+            if exchange.failed:
+                exchange.drop_file()
+                return plain(500, "Internal Server Error\n")
+            if exchange.file is not None:
+                return await send_file(request, exchange)
+            response = web.Response(
+                body=exchange.body,
+                status=exchange.status,
+                reason=exchange.reason,
+                headers=exchange.headers,
+            )
+            if len(exchange.body) < (exchange.content_length or 0) and exchange.body_allowed:
+                response.force_close()  # shorter than declared: the client must see the end
+            return response
+        except BaseException:
+            exchange.abandon()
+            raise
+
+    # The worker thread: call, iterate, close.
+
+    def _work(self, environ: WSGIEnvironment, exchange: Exchange, body: InputStream) -> None:
+        try:
+            result = self.application(environ, exchange.start_response)
+        except BaseException as exc:
+            self._fail(exchange, environ, exc)
+        else:
+            try:
+                self._consume(result, exchange)
+            except BaseException as exc:
+                self._fail(exchange, environ, exc)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except BaseException as exc:
+                        self._fail(exchange, environ, exc)
+        finally:
+            body.close()
+            exchange.finish()
+
+    @staticmethod
+    def _consume(result: Iterable[bytes], exchange: Exchange) -> None:
+        if not exchange.sent:
+            kind = type(result)
+            # Complete already (a list, a Django HttpResponse): one hop, one write.
+            if kind is list or kind is tuple or getattr(result, "streaming", None) is False:
+                exchange.complete(b"".join(result))
+                return
+            if kind is FileWrapper and exchange.take_file(result):  # type: ignore[arg-type]
+                return
+        for block in result:
+            if block and not exchange.push(block):
+                break
+        if exchange.cond is None:
+            exchange.complete(b"")
+
+    def _fail(self, exchange: Exchange, environ: WSGIEnvironment, exc: BaseException) -> None:
+        exchange.failed = True
+        if isinstance(exc, ClientGone):
+            return
+        logger.error(
+            "WSGI application failed on %s %s",
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            exc_info=exc,
+        )
+        if self._stderr is not None:
+            traceback.print_exception(exc, file=self._stderr)
+
+    # Refusals, sent without involving a worker thread.
+
+    @staticmethod
+    def _too_large() -> web.Response:
+        response = plain(413, "Request body too large\n")
+        response.force_close()  # the rest of the body is not worth reading
+        return response
+
+    @staticmethod
+    def _overloaded() -> web.Response:
+        return plain(503, "Server busy, retry later\n", **{"Retry-After": RETRY_AFTER})
+
+
+_SCRIPT_NAME: Final = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+").fullmatch
+
+
+def add_wsgi_route(
+    router: web.UrlDispatcher, handler: WSGIHandler, script_name: str = ""
+) -> web.AbstractRoute:
+    """Mount ``handler`` at ``script_name``: it takes ``script_name`` and ``script_name + "/..."``
+    for every method, and nothing else (not ``script_name + "-other"``).
+
+    SCRIPT_NAME is ``script_name``; PATH_INFO is the rest of the path.
+    """
+    if script_name and (not isinstance(script_name, str) or _SCRIPT_NAME(script_name) is None):
+        raise ValueError(
+            f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
+            f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
+        )
+    path = script_name + "{path_info:(?:/.*)?}" if script_name else "/{path_info:.*}"
+    return router.add_route(
+        "*", path, partial(handler._handle, script_name), expect_handler=handler._expect
+    )
