@@ -1,0 +1,355 @@
+"""Serve a WSGI application on aiohttp: listening sockets, signals and a graceful shutdown.
+
+:func:`configure_server` builds the aiohttp application (static routes, extra routes, the WSGI
+adapter mounted at ``script_name``) and returns a :class:`Server`, which starts and stops it
+without blocking. :func:`serve` runs one until SIGINT or SIGTERM.
+
+A graceful stop happens in aiohttp's order, driven by :class:`aiohttp.web.AppRunner`:
+
+1. the listening socket is closed, so no new connection is accepted;
+2. idle keep-alive connections are closed;
+3. ``on_shutdown``: every open websocket is closed with code 1001 (going away);
+4. requests in flight get up to ``shutdown_timeout`` seconds to finish, then are cancelled;
+5. ``on_cleanup``: the WSGI adapter's thread pool is shut down and ``on_finish`` callbacks run;
+6. the unix socket file, if this server created one, is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import signal
+import socket as socket_module
+import stat
+import weakref
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any
+from wsgiref.types import WSGIApplication
+
+from aiohttp import WSCloseCode, web
+from aiohttp.typedefs import Handler
+
+from aiodjango.wsgi import WSGIHandler, add_wsgi_route
+
+__all__ = ["WEBSOCKETS", "Server", "configure_server", "serve"]
+
+logger = logging.getLogger(__name__)
+
+#: Every websocket a :class:`Server` has seen prepared, so a shutdown can close them with 1001.
+#: Filled automatically (through ``on_response_prepare``); handlers need not register anything.
+WEBSOCKETS = web.AppKey("aiodjango.websockets", weakref.WeakSet[web.WebSocketResponse])
+
+#: An address as the socket reports it: a path for a unix socket, (host, port, ...) for TCP.
+Address = str | tuple[Any, ...]
+#: An extra aiohttp route: (method, path, handler).
+Route = tuple[str, str, Handler | type[web.View]]
+#: A static route: (URL prefix, directory).
+StaticRoute = tuple[str, "str | os.PathLike[str]"]
+#: A zero-argument callback run once at shutdown; it may be a coroutine function.
+FinishCallback = Callable[[], object]
+
+# The keyword arguments configure_server() passes on to WSGIHandler, known once.
+_HANDLER_OPTIONS = frozenset(
+    name
+    for name, parameter in inspect.signature(WSGIHandler).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+)
+
+
+def configure_server(
+    application: WSGIApplication,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 8080,
+    unix_socket: str | os.PathLike[str] | None = None,
+    unix_socket_perms: int = 0o600,
+    socket: socket_module.socket | None = None,
+    backlog: int = 1024,
+    routes: Iterable[Route] = (),
+    static: Iterable[StaticRoute] = (),
+    on_finish: Iterable[FinishCallback] = (),
+    script_name: str = "",
+    shutdown_timeout: float = 60.0,
+    **handler_kwargs: Any,
+) -> Server:
+    """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
+
+    Static routes and extra routes come first; the WSGI application is mounted at
+    ``script_name`` and gets every other URL under it. Other keyword arguments go to
+    :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens until :meth:`Server.start`.
+    """
+    unknown = sorted(set(handler_kwargs) - _HANDLER_OPTIONS)
+    if unknown:
+        raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
+    app = web.Application()
+    for prefix, directory in static:
+        app.router.add_static(prefix, directory)
+    for method, path, view in routes:
+        app.router.add_route(method, path, view)
+    handler = WSGIHandler(application, **handler_kwargs)
+    try:
+        add_wsgi_route(app.router, handler, script_name)
+    except BaseException:
+        handler.shutdown(wait=False)
+        raise
+
+    finish_callbacks = tuple(on_finish)
+
+    async def finish(app: web.Application) -> None:
+        # Requests still running after shutdown_timeout were abandoned: don't wait for them.
+        handler.shutdown(wait=False)
+        await _run_finish_callbacks(finish_callbacks)
+
+    app.on_cleanup.append(finish)
+    return Server(
+        app,
+        host=host,
+        port=port,
+        unix_socket=unix_socket,
+        unix_socket_perms=unix_socket_perms,
+        socket=socket,
+        backlog=backlog,
+        shutdown_timeout=shutdown_timeout,
+    )
+
+
+async def _run_finish_callbacks(callbacks: Iterable[FinishCallback]) -> None:
+    """Run each callback once, in order; one that fails is logged and the rest still run."""
+    for callback in callbacks:
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            logger.exception("on_finish callback %r failed", callback)
+
+
+def serve(application: WSGIApplication, **kwargs: Any) -> None:
+    """Serve ``application`` until SIGINT or SIGTERM, then stop gracefully.
+
+    Takes the arguments of :func:`configure_server`; logs the addresses it serves on.
+    """
+    server = configure_server(application, **kwargs)
+    asyncio.run(server.run())
+
+
+class Server:
+    """An aiohttp application bound to one listening address, started and stopped on demand.
+
+    Listen on ``socket`` if given (an already bound socket; the caller owns it), else on the
+    unix socket ``unix_socket``, else on TCP ``host``:``port`` (``port=0`` picks a free port:
+    read :attr:`addresses` or :attr:`port` after :meth:`start`).
+    """
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 8080,
+        unix_socket: str | os.PathLike[str] | None = None,
+        unix_socket_perms: int = 0o600,
+        socket: socket_module.socket | None = None,
+        backlog: int = 1024,
+        shutdown_timeout: float = 60.0,
+    ) -> None:
+        if unix_socket is not None and socket is not None:
+            raise ValueError("give unix_socket or socket, not both")
+        if shutdown_timeout < 0:
+            raise ValueError(f"shutdown_timeout must be >= 0, not {shutdown_timeout!r}")
+        self.app = app
+        self.shutdown_timeout = shutdown_timeout
+        self._host = host
+        self._port = port
+        self._unix_socket = None if unix_socket is None else os.fspath(unix_socket)
+        self._unix_socket_perms = unix_socket_perms
+        self._unix_socket_inode: int | None = None
+        self._socket = socket
+        self._backlog = backlog
+        self._started = False
+        self._stopped = False
+
+        app[WEBSOCKETS] = weakref.WeakSet()
+        app.on_response_prepare.append(_track_websocket)
+        app.on_shutdown.append(self._close_websockets)
+        self._runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout)
+
+    @property
+    def addresses(self) -> list[Address]:
+        """The addresses listened on while the server runs (empty before start and after stop)."""
+        return list(self._runner.addresses)
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port listened on, or None when not listening on TCP."""
+        for address in self.addresses:
+            if isinstance(address, tuple):
+                return int(address[1])
+        return None
+
+    @property
+    def urls(self) -> list[str]:
+        """The addresses listened on, in a form meant for people (and for logs)."""
+        return [describe_address(address) for address in self.addresses]
+
+    async def start(self) -> None:
+        """Start listening; raise OSError naming the address if it cannot be used."""
+        if self._started:
+            raise RuntimeError("this server was already started")
+        await self._runner.setup()
+        self._started = True
+        try:
+            await self._make_site().start()
+        except (OSError, UnicodeError) as exc:
+            # Nothing is served: release what setup() created, then say which address failed.
+            await self.stop()
+            raise OSError(*_listen_error(self._describe_target(), exc)) from exc
+
+    async def stop(self) -> None:
+        """Stop gracefully (see the module docstring for the order); only the first call acts."""
+        if not self._started or self._stopped:
+            return
+        self._stopped = True
+        try:
+            await self._runner.cleanup()
+        finally:
+            self._remove_unix_socket()
+
+    async def run(self) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop gracefully."""
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+
+        def on_signal(signum: signal.Signals) -> None:
+            if stopping.is_set():
+                logger.warning("%s: already shutting down", signum.name)
+                return
+            logger.info(
+                "%s: shutting down, waiting up to %g s for requests in flight",
+                signum.name,
+                self.shutdown_timeout,
+            )
+            stopping.set()
+
+        handled = (signal.SIGINT, signal.SIGTERM)
+        for signum in handled:
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            await self.start()
+            for url in self.urls:
+                logger.info("serving on %s", url)
+            await stopping.wait()
+        finally:
+            await self.stop()
+            for signum in handled:
+                loop.remove_signal_handler(signum)
+        logger.info("stopped")
+
+    async def __aenter__(self) -> Server:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _make_site(self) -> web.BaseSite:
+        if self._socket is not None:
+            return web.SockSite(self._runner, self._socket, backlog=self._backlog)
+        if self._unix_socket is not None:
+            return web.SockSite(self._runner, self._bind_unix_socket(), backlog=self._backlog)
+        return web.TCPSite(self._runner, self._host, self._port, backlog=self._backlog)
+
+    def _bind_unix_socket(self) -> socket_module.socket:
+        """Bind the unix socket and set its permissions before it starts listening."""
+        assert self._unix_socket is not None
+        path = self._unix_socket
+        # A socket file left by a server that did not stop cleanly would make bind() fail;
+        # asyncio's create_unix_server() removes it the same way. Other files are kept.
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(os.stat(path).st_mode):
+                os.unlink(path)
+        sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            try:
+                # Until listen() runs, connecting is refused: nobody gets in before the chmod.
+                os.chmod(path, self._unix_socket_perms)
+                self._unix_socket_inode = os.stat(path).st_ino
+            except OSError:
+                os.unlink(path)
+                raise
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def _remove_unix_socket(self) -> None:
+        """Remove the socket file this server created, unless another one took its path."""
+        if self._unix_socket is None or self._unix_socket_inode is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(self._unix_socket).st_ino == self._unix_socket_inode:
+                os.unlink(self._unix_socket)
+        self._unix_socket_inode = None
+
+    def _describe_target(self) -> str:
+        if self._socket is not None:
+            return describe_address(self._socket.getsockname())
+        if self._unix_socket is not None:
+            return describe_address(self._unix_socket)
+        return describe_address((self._host, self._port))
+
+    async def _close_websockets(self, app: web.Application) -> None:
+        """Close every open websocket with 1001, all at once, within shutdown_timeout."""
+        # A websocket still in its handshake is not prepared yet and cannot be closed; its
+        # handler is cancelled with the other requests in flight at shutdown_timeout.
+        open_websockets = [ws for ws in app[WEBSOCKETS] if ws.prepared and not ws.closed]
+        if not open_websockets:
+            return
+        logger.info("closing %d websocket(s)", len(open_websockets))
+        closing = [
+            asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"))
+            for ws in open_websockets
+        ]
+        # close() waits for the client's reply; a client that never answers must not hold
+        # the shutdown longer than the grace period.
+        _, pending = await asyncio.wait(closing, timeout=self.shutdown_timeout)
+        for task in pending:
+            task.cancel()
+
+
+async def _track_websocket(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` receiver: remember websockets so a shutdown can close them."""
+    if isinstance(response, web.WebSocketResponse):
+        request.app[WEBSOCKETS].add(response)
+
+
+def _listen_error(target: str, exc: OSError | UnicodeError) -> tuple[int | None, str]:
+    """The errno and message for an address that cannot be used, naming the address."""
+    if isinstance(exc, UnicodeError):  # a host name IDNA cannot encode, like "bad..host"
+        return None, f"cannot listen on {target}: not a valid host name"
+    # asyncio's message repeats the address; the system's own reason is enough.
+    if exc.errno is not None and exc.errno > 0:
+        reason = os.strerror(exc.errno)
+    else:
+        reason = exc.strerror or str(exc)
+    return exc.errno, f"cannot listen on {target}: {reason}"
+
+
+def describe_address(address: Address) -> str:
+    """Show a socket address as a URL for TCP, and as ``unix:PATH`` for a unix socket."""
+    if isinstance(address, str):
+        return f"unix:{address}"
+    host, port = address[0], address[1]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

@@ -1,0 +1,1 @@
+"""Tests of configure_server(), serve() and the command line."""
