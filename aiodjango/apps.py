@@ -1,4 +1,4 @@
-"""The Django app configuration: registers aiodjango's system checks."""
+"""The Django app configuration: registers the system checks and the connection watcher."""
 
 from django.apps import AppConfig
 
@@ -10,4 +10,6 @@ class AiodjangoConfig(AppConfig):
     verbose_name = "aiodjango"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (importing registers the checks)
+        # Importing registers the checks, and starts watching database connections from the
+        # first one opened, so that lifted views' connections are looked after.
+        from . import checks, db  # noqa: F401
