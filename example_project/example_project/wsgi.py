@@ -1,0 +1,19 @@
+"""The example project's entry points.
+
+``application`` is the plain Django WSGI application (``WSGI_APPLICATION`` names it);
+``app`` is the aiohttp application that serves it together with the lifted
+coroutine views. Run ``app`` with ``manage.py runserver`` in development and with
+``gunicorn example_project.wsgi:app --worker-class aiohttp.worker.GunicornWebWorker``
+in production.
+"""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+from aiodjango import get_aio_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+
+application = get_wsgi_application()
+app = get_aio_application(application)
