@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,6 +33,9 @@ def free_port() -> int:
 
 class ServerProcess:
     """A server started as a subprocess, its output kept in files for the test to read."""
+
+    #: The TCP port the server was asked to listen on, where the test knows it.
+    port: int
 
     def __init__(self, args: Sequence[str | Path], *, cwd: Path, env: dict[str, str], logs: Path):
         self.stdout_path = logs / "stdout.txt"
@@ -121,3 +125,37 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     yield start
     for server in started:
         server.kill()
+
+
+@pytest.fixture
+def example_project(tmp_path: Path) -> Path:
+    """A migrated copy of the example project with its demo users, so tests may edit its files."""
+    copy = tmp_path / "example_project"
+    shutil.copytree(
+        ROOT / "example_project",
+        copy,
+        ignore=shutil.ignore_patterns("db.sqlite3", "staticfiles", "__pycache__"),
+    )
+    for command in (["migrate", "--noinput", "-v", "0"], ["create_demo_users"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=copy,
+            env=project_env(),
+            check=True,
+            timeout=120,
+            stdout=subprocess.DEVNULL,
+        )
+    return copy
+
+
+@pytest.fixture
+async def example_server(start_server: StartServer, example_project: Path) -> ServerProcess:
+    """The example project under aiodjango's runserver (no autoreloader), listening."""
+    port = free_port()
+    server = start_server(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=example_project,
+    )
+    server.port = port
+    await server.wait_for_port(port)
+    return server

@@ -5,35 +5,20 @@ from __future__ import annotations
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from .conftest import ROOT, StartServer, free_port, project_env
+from .conftest import ROOT, StartServer, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A migrated copy of the example project, so tests may edit its files."""
-    copy = tmp_path / "example_project"
-    shutil.copytree(
-        ROOT / "example_project",
-        copy,
-        ignore=shutil.ignore_patterns("db.sqlite3", "staticfiles", "__pycache__"),
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=copy,
-        env=project_env(),
-        check=True,
-        timeout=120,
-    )
-    return copy
+def project(example_project: Path) -> Path:
+    return example_project
 
 
 def runserver(start_server: StartServer, project: Path, *args: str):  # type: ignore[no-untyped-def]
