@@ -71,11 +71,18 @@ class Shape:
     covers: int | None
     #: One regex that fully matches exactly the paths the chain matches, or None.
     regex: str | None
+    #: A newline may follow the end of the match (an old-style ``$``).
+    newline_tolerant: bool = False
 
     @property
     def literal_path(self) -> str | None:
         """The one path this chain matches, if it is plain text."""
-        if self.end and self.tokens is not None and len(self.tokens) <= 1:
+        if (
+            self.end
+            and not self.newline_tolerant
+            and self.tokens is not None
+            and len(self.tokens) <= 1
+        ):
             if not self.tokens:
                 return self.prefix
             if isinstance(self.tokens[0], Literal):
@@ -153,7 +160,11 @@ class PatternChain:
         if not mine.infallible or mine.language_dependent:
             return False
         # Same tokens, and a template: the chain is the plain regex of its tokens.
-        if mine.template is not None and (mine.tokens, mine.end) == (theirs.tokens, theirs.end):
+        if mine.template is not None and (mine.tokens, mine.end, mine.newline_tolerant) == (
+            theirs.tokens,
+            theirs.end,
+            theirs.newline_tolerant,
+        ):
             return True
         if mine.covers is None or not theirs.prefix.startswith(mine.prefix):
             return False
@@ -209,7 +220,8 @@ def _combine(levels: Sequence[LevelShape], patterns: Sequence[object]) -> Shape:
         # could move the boundary between the levels to find a match Django would not.
         template = formatter = None
         reason = "include() prefix that does not end with '/' after one-segment groups"
-    segments = _segments(tokens) if end else None
+    tolerant = levels[-1].newline_tolerant
+    segments = _segments(tokens) if end and not tolerant else None
     names = [token.name for token in tokens if isinstance(token, Group)]
     regex = None
     if len(set(names)) == len(names) and all(level.body is not None for level in levels):
@@ -217,8 +229,8 @@ def _combine(levels: Sequence[LevelShape], patterns: Sequence[object]) -> Shape:
         parts = [f"(?>{level.body})" for level in levels[:-1]]
         last = levels[-1].body
         assert last is not None
-        parts.append(last if end else f"(?:{last})(?s:.*)")
-        regex = "/" + "".join(parts)
+        parts.append(f"(?:{last})\n?" if tolerant else last if end else f"(?:{last})(?s:.*)")
+        regex = _compilable("/" + "".join(parts))
     return Shape(
         prefix,
         tuple(tokens),
@@ -231,6 +243,7 @@ def _combine(levels: Sequence[LevelShape], patterns: Sequence[object]) -> Shape:
         language_dependent,
         covers,
         regex,
+        tolerant,
     )
 
 
@@ -271,28 +284,36 @@ def _template(tokens: Sequence[Token], end: bool) -> tuple[str | None, str | Non
 
 
 def _segments(tokens: Sequence[Token]) -> tuple[_Segment, ...] | None:
+    """The chain cut at its slashes, if none of its groups can match one."""
     if not all(token.slash_free for token in tokens if isinstance(token, Group)):
         return None
-    segments: list[_Segment] = []
-    literal: list[str] = []
-    regex: list[str] = []
-    dynamic = False
-
-    def close() -> None:
-        text = "".join(literal)
-        segments.append(_Segment(None if dynamic else text, re.compile("".join(regex))))
-
+    texts: list[str] = [""]
+    regexes: list[str] = [""]
+    dynamic: list[bool] = [False]
     for token in tokens:
         if isinstance(token, Group):
-            dynamic = True
-            regex.append(f"(?:{token.regex})")
+            regexes[-1] += f"(?:{token.regex})"
+            dynamic[-1] = True
             continue
-        pieces = token.text.split("/")
-        for number, piece in enumerate(pieces):
+        for number, piece in enumerate(token.text.split("/")):
             if number:
-                close()
-                literal, regex, dynamic = [], [], False
-            literal.append(piece)
-            regex.append(re.escape(piece))
-    close()
-    return tuple(segments)
+                texts.append("")
+                regexes.append("")
+                dynamic.append(False)
+            texts[-1] += piece
+            regexes[-1] += re.escape(piece)
+    try:
+        return tuple(
+            _Segment(None if group else text, re.compile(regex))
+            for text, regex, group in zip(texts, regexes, dynamic, strict=True)
+        )
+    except re.error:  # a group's regex that only makes sense in its whole pattern
+        return None
+
+
+def _compilable(regex: str) -> str | None:
+    try:
+        re.compile(regex)
+    except re.error:
+        return None
+    return regex

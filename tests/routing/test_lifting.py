@@ -100,6 +100,7 @@ def test_django_view_mark_keeps_a_coroutine_view_in_django() -> None:
         pass
 
     assert not is_lifted(kept)
+    assert not is_lifted(functools.partial(kept))
     assert not is_lifted(KeptAiohttpView)
 
 

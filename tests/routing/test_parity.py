@@ -102,6 +102,9 @@ PATHS = [
     "/ab-/cd-ef/",
     "/shop/items/5/\n",
     "/opt/\n",
+    "/lenient/",
+    "/lenient/\n",
+    "/lenient/\n\n",
 ]
 
 

@@ -12,7 +12,7 @@ from django.urls import Resolver404, include, path, re_path, resolve
 from aiodjango.routing import LiftedPattern, find_lifted_patterns
 
 from . import views as v
-from .conftest import RICH
+from .conftest import RICH, MakeClient, django_answer
 from .test_parity import PATHS
 
 
@@ -158,3 +158,45 @@ def test_a_converter_that_can_refuse_leaves_later_patterns_reachable() -> None:
     pattern = patterns["<int:n>/"]
     assert pattern.overlaps == ("'<routing_even:n>/'",)
     assert not pattern.unreachable
+
+
+ODD = urlconf(
+    re_path(r"(?:^)odd/a/$", v.request_only("odd_anchor_in_group")),
+    re_path(r"^odd/b/(?:$)", v.request_only("odd_end_in_group")),
+    re_path(r"^(?#comment)odd/c/$", v.request_only("odd_comment")),
+    re_path(r"(?x) ^ odd/d/ (?P<n> [0-9]+ ) / $", v.django_style("odd_verbose")),
+    re_path(r"^odd/e/(?P<a>(x)\2)/$", v.django_style("odd_backreference")),
+    re_path(r"^odd/f/(?P<a>[a-z]+)/(?P=a)/$", v.django_style("odd_named_reference")),
+    re_path(r"^odd/g/(?P<a>[a-z]+)\b/$", v.django_style("odd_boundary")),
+    re_path(r"^odd/", include([re_path(r"^(?<=/)h/$", v.request_only("odd_lookbehind"))])),
+    re_path(r"^odd/i/(?P<b>[\]/]+)/$", v.django_style("odd_bracket")),
+)
+
+ODD_PATHS = [
+    "/odd/a/",
+    "/odd/b/",
+    "/odd/b/\n",
+    "/odd/c/",
+    "/odd/d/5/",
+    "/odd/ d/5/",
+    "/odd/e/xx/",
+    "/odd/e/x/",
+    "/odd/f/ab/ab/",
+    "/odd/f/ab/cd/",
+    "/odd/g/ab/",
+    "/odd/h/",
+    "/odd/i/]/]/",
+    "/odd/i/a/",
+]
+
+
+async def test_odd_regexes_start_and_route_like_django(make_client: MakeClient) -> None:
+    client = await make_client(ODD)
+    lifted = 0
+    for url in ODD_PATHS:
+        response = await client.get(url)
+        text = await response.text()
+        expected, prefix_only = django_answer(url, ODD)
+        assert text.startswith(expected) if prefix_only else text == expected, url
+        lifted += expected != "fallback"
+    assert lifted > 8
