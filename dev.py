@@ -2,6 +2,7 @@
 """The project's two commands, and a few more for contributors.
 
     python3 dev.py run     set up .venv and run the example project on 127.0.0.1:8000
+                           (an address may follow: python3 dev.py run 127.0.0.1:9000)
     python3 dev.py test    set up .venv and run every check (tests, lint, types, docs)
 
 Only the standard library is used here, so this works on a machine that has
@@ -56,13 +57,13 @@ def ensure_chromium() -> None:
     step(apt, "install", "-y", "-qq", "chromium")
 
 
-def run() -> None:
+def run(addrport: str = "127.0.0.1:8000") -> None:
     ensure_venv("")
     manage = EXAMPLE / "manage.py"
     step(PYTHON, manage, "migrate", "--noinput", cwd=EXAMPLE)
     step(PYTHON, manage, "create_demo_users", cwd=EXAMPLE)
     os.chdir(EXAMPLE)
-    os.execv(PYTHON, [str(PYTHON), str(manage), "runserver", "127.0.0.1:8000"])
+    os.execv(PYTHON, [str(PYTHON), str(manage), "runserver", addrport])
 
 
 def test() -> None:
@@ -80,10 +81,14 @@ COMMANDS = {"run": run, "test": test}
 
 
 def main() -> None:
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         sys.exit(2)
-    COMMANDS[sys.argv[1]]()
+    try:
+        COMMANDS[sys.argv[1]](*sys.argv[2:])
+    except TypeError:
+        print(__doc__)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
