@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core import checks
 from django.test import override_settings
 
+from aiodjango.checks import check_lifted_views
+
 APPS_WITHOUT_AIODJANGO_FIRST = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,3 +48,30 @@ def test_app_config_paths_count_as_the_app() -> None:
 )
 def test_no_warning_without_staticfiles() -> None:
     assert messages_with_id("aiodjango.W001") == []
+
+
+@override_settings(ROOT_URLCONF="tests.check_urls")
+def test_a_lifted_view_that_cannot_take_its_options_is_an_error() -> None:
+    (error,) = messages_with_id("aiodjango.E001")
+    assert error.level == checks.ERROR
+    assert "'options/' [name='with-options']" in error.msg
+    assert error.obj.__name__ == "request_only"
+
+
+@override_settings(ROOT_URLCONF="tests.check_urls")
+def test_a_shadowed_lifted_view_is_a_warning() -> None:
+    (warning,) = messages_with_id("aiodjango.W002")
+    assert warning.level == checks.WARNING
+    assert "'hidden/' [name='hidden']" in warning.msg
+    assert "unreachable" in warning.msg
+    assert "^.*$" in warning.msg
+
+
+def test_the_test_urlconf_has_nothing_to_report() -> None:
+    assert messages_with_id("aiodjango.E") == []
+    assert messages_with_id("aiodjango.W002") == []
+
+
+@override_settings(ROOT_URLCONF="tests.no_such_urls")
+def test_a_urlconf_that_does_not_import_is_left_to_django() -> None:
+    assert check_lifted_views(app_configs=None, databases=None) == []
