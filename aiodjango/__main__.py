@@ -16,8 +16,6 @@ import logging
 import os
 import signal
 import sys
-import threading
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -25,7 +23,7 @@ from typing import Any, NoReturn
 from aiohttp import web
 
 import aiodjango
-from aiodjango.server import Server, configure_server
+from aiodjango.server import Server, configure_server, leave_stuck_threads_behind
 from aiodjango.wsgi import WSGIHandler
 
 EXIT_USAGE = 2
@@ -341,30 +339,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> in
     except KeyboardInterrupt:
         # Interrupted while starting, before the signal handlers were in place.
         return 128 + signal.SIGINT
-    _leave_stuck_threads_behind()
+    leave_stuck_threads_behind()
     return 0
-
-
-def _leave_stuck_threads_behind() -> None:
-    """Exit at once if worker threads are still busy with requests abandoned at shutdown.
-
-    The interpreter would otherwise wait for them at exit (thread pools join their threads),
-    and a request stuck forever would keep the process alive past shutdown_timeout.
-    """
-    deadline = time.monotonic() + 1.0  # idle pool threads need only a moment to end
-    stuck = []
-    for thread in threading.enumerate():
-        if thread is threading.main_thread() or thread.daemon:
-            continue
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            stuck.append(thread.name)
-    if stuck:
-        logger.warning("exiting without waiting for busy threads: %s", ", ".join(stuck))
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 if __name__ == "__main__":

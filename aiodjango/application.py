@@ -5,6 +5,9 @@ It puts three things together, in the order a request meets them:
 1. ``STATIC_URL`` served from ``STATIC_ROOT`` by aiohttp (only with ``include_static=True``);
 2. the coroutine views lifted out of the URLconf, in Django's order (:mod:`aiodjango.routing`);
 3. everything else, handed to the Django WSGI application through :class:`~aiodjango.wsgi.WSGIHandler`.
+
+However it is run (``aiodjango-serve``, ``runserver``, gunicorn's aiohttp worker), a shutdown
+closes its open websockets with code 1001 before waiting for the requests in flight.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.module_loading import import_string
 
 from .auth import protect_lifted_view
 from .routing import add_lifted_routes
+from .server import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
@@ -69,6 +73,7 @@ def get_aio_application(
         handler.shutdown(wait=False)
 
     app.on_cleanup.append(shutdown_worker_threads)
+    close_websockets_on_shutdown(app)
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import django
 import pytest
 from aiohttp import web
 from asgiref.sync import markcoroutinefunction
@@ -86,7 +87,13 @@ def test_an_unresolvable_string_annotation_is_no_obstacle() -> None:
 
 
 def test_django_decorators_that_keep_the_coroutine_keep_the_view_lifted() -> None:
-    assert is_lifted(csrf_exempt(coroutine_view))
+    if django.VERSION >= (5, 0):
+        assert is_lifted(csrf_exempt(coroutine_view))
+    else:
+        # Django 4.2's csrf_exempt wraps any view in a sync function, hiding the coroutine:
+        # such wrappers are what the aiohttp_view mark is for.
+        assert not is_lifted(csrf_exempt(coroutine_view))
+        assert is_lifted(aiohttp_view(csrf_exempt(coroutine_view)))
     assert not is_lifted(csrf_exempt(annotated_django))
 
 

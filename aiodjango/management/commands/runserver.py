@@ -4,6 +4,11 @@ The command keeps Django's options, banner, system checks, migration warning,
 autoreloader and friendly errors; only the server underneath changes: the
 application from :func:`aiodjango.application.get_internal_aio_application`, on
 aiohttp, so coroutine views, websockets and Django views all answer on one port.
+
+With ``--noreload``, SIGTERM and CONTROL-C stop the server gracefully, like
+``aiodjango-serve``: open websockets are closed with code 1001 and requests in flight
+get ``--shutdown-timeout`` seconds to finish. Under the autoreloader, Django's parent
+process owns the signals and ends the serving process at once.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import errno
 import logging
 import os
 import posixpath
+import signal
 import sys
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +35,9 @@ from django.core.management.commands.runserver import Command as DjangoRunserver
 from django.db import connections
 from django.utils import autoreload
 
+from aiodjango.__main__ import seconds
 from aiodjango.application import get_internal_aio_application
+from aiodjango.server import close_websockets_on_shutdown, leave_stuck_threads_behind
 
 FRIENDLY_ERRORS = {
     errno.EACCES: "You don't have permission to access that port.",
@@ -59,6 +68,14 @@ class Command(DjangoRunserverCommand):
             dest="insecure_serving",
             help="Allows serving static files even if DEBUG is False.",
         )
+        parser.add_argument(
+            "--shutdown-timeout",
+            type=seconds,
+            default=60.0,
+            metavar="SECONDS",
+            help="On SIGTERM or CONTROL-C (with --noreload), how long requests in flight may "
+            "take to finish (default: 60).",
+        )
 
     def inner_run(self, *args: Any, **options: Any) -> None:
         # An exception silenced in the reloader's parent is raised here, in the child.
@@ -74,23 +91,31 @@ class Command(DjangoRunserverCommand):
         if options["use_static_handler"] and (settings.DEBUG or options["insecure_serving"]):
             app.middlewares.append(serve_static_files)
         try:
-            asyncio.run(self.serve(app))
+            asyncio.run(self.serve(app, options["shutdown_timeout"]))
         except OSError as error:
             self.stderr.write(f"Error: {FRIENDLY_ERRORS.get(error.errno or 0, error)}")
             # sys.exit would only end this thread when the autoreloader runs us in one.
             os._exit(1)
         except KeyboardInterrupt:
-            if shutdown_message := options.get("shutdown_message", ""):
-                self.stdout.write(shutdown_message)
-            sys.exit(0)
+            pass
+        if shutdown_message := options.get("shutdown_message", ""):
+            self.stdout.write(shutdown_message)
+        leave_stuck_threads_behind()
+        sys.exit(0)
 
-    async def serve(self, app: web.Application) -> None:
-        """Serve ``app`` on the requested address until the process is stopped."""
+    async def serve(self, app: web.Application, shutdown_timeout: float = 60.0) -> None:
+        """Serve ``app`` on the requested address until SIGTERM or SIGINT, then stop gracefully.
+
+        The autoreloader runs this in a thread of its own, where signals cannot be handled;
+        the server then runs until the process ends.
+        """
+        close_websockets_on_shutdown(app, shutdown_timeout)
         runner = web.AppRunner(
             app,
             handle_signals=False,
             access_log_class=DjangoStyleAccessLogger,
             access_log=logging.getLogger("django.server"),
+            shutdown_timeout=shutdown_timeout,
         )
         await runner.setup()
         try:
@@ -98,7 +123,7 @@ class Command(DjangoRunserverCommand):
             await site.start()
             port = runner.addresses[0][1]
             self.print_banner(port)
-            await asyncio.Event().wait()
+            await _stop_signal()
         finally:
             await runner.cleanup()
 
@@ -119,6 +144,32 @@ class Command(DjangoRunserverCommand):
             f"Quit the server with {quit_command}."
         )
         self.stdout.flush()
+
+
+async def _stop_signal() -> None:
+    """Wait for the first SIGTERM or SIGINT (forever outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        await asyncio.Event().wait()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if stopping.is_set():
+            # A second signal: whoever sent it does not want to wait any longer.
+            sys.stderr.write(f"{signum.name}: exiting without waiting\n")
+            sys.stderr.flush()
+            os._exit(128 + signum)
+        sys.stderr.write(f"{signum.name}: shutting down, waiting for requests in flight...\n")
+        stopping.set()
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    for signum in handled:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        await stopping.wait()
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
 
 
 class DjangoStyleAccessLogger(AbstractAccessLogger):
