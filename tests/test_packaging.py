@@ -30,7 +30,6 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
             "wheel",
             "--quiet",
             "--no-deps",
-            "--no-build-isolation",
             "--wheel-dir",
             str(out),
             str(source),
