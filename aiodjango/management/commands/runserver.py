@@ -163,8 +163,11 @@ async def _stop_signal() -> None:
         stopping.set()
 
     handled = (signal.SIGINT, signal.SIGTERM)
-    for signum in handled:
-        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        for signum in handled:
+            loop.add_signal_handler(signum, on_signal, signum)
+    except NotImplementedError:  # no signal handlers on this loop: CONTROL-C interrupts
+        await asyncio.Event().wait()
     try:
         await stopping.wait()
     finally:

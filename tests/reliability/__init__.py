@@ -1,0 +1,1 @@
+"""Reliability: load, hostile input, faults and graceful shutdown."""

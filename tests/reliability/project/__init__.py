@@ -1,0 +1,1 @@
+"""A Django project for the reliability tests' servers, in subprocesses and in this process."""

@@ -1,0 +1,72 @@
+"""Views of the reliability project: sync ones served through WSGI, coroutine ones lifted.
+
+The gate views hold a request in flight until the file named by ``$RELIABILITY_GATE`` exists,
+and print a line when they are entered, so a test in another process knows what is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from aiohttp import WSMsgType, web
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+GATE_ENV = "RELIABILITY_GATE"
+#: The longest a gate holds a request; a test that never opens it still ends.
+GATE_LIMIT = 60.0
+ENTERED = "entered the gate"
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("hello")
+
+
+def work(request: HttpRequest) -> HttpResponse:
+    """A short blocking job, as a view doing a database query or two would have."""
+    time.sleep(0.005)
+    return HttpResponse("worked")
+
+
+@csrf_exempt
+def body_size(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(str(len(request.body)))
+
+
+def _gate_open() -> bool:
+    return os.path.exists(os.environ[GATE_ENV])
+
+
+def gate(request: HttpRequest) -> HttpResponse:
+    print(f"{ENTERED} (sync)", flush=True)
+    deadline = time.monotonic() + GATE_LIMIT
+    while not _gate_open():
+        if time.monotonic() > deadline:
+            return HttpResponse("never released", status=504)
+        time.sleep(0.01)
+    return HttpResponse("released")
+
+
+async def async_hello(request: web.Request) -> web.Response:
+    return web.Response(text="async hello")
+
+
+async def async_gate(request: web.Request) -> web.Response:
+    print(f"{ENTERED} (async)", flush=True)
+    deadline = time.monotonic() + GATE_LIMIT
+    while not _gate_open():
+        if time.monotonic() > deadline:
+            return web.Response(text="never released", status=504)
+        await asyncio.sleep(0.01)
+    return web.Response(text="async released")
+
+
+async def echo(request: web.Request) -> web.WebSocketResponse:
+    socket = web.WebSocketResponse()
+    await socket.prepare(request)
+    async for message in socket:
+        if message.type == WSMsgType.TEXT:
+            await socket.send_str(f"echo: {message.data}")
+    return socket
