@@ -315,14 +315,6 @@ def connection_closed() -> None:
     connection.close()
 
 
-CLOSED_WITHOUT_HEALTH_CHECKS = pytest.mark.xfail(
-    strict=True,
-    reason="aiodjango.db only looks after a lifted request's connections when a query ran or "
-    "a connection was opened; a DatabaseError raised while making the cursor marks neither, "
-    "so the broken connection is never dropped and every later request fails",
-)
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "fault",
@@ -337,10 +329,7 @@ async def test_database_going_away_between_requests(
     connects: list[str],
     figures: Figures,
     fault: Callable[[], None],
-    request: pytest.FixtureRequest,
 ) -> None:
-    if fault is connection_closed and not persistent_database:
-        request.applymarker(CLOSED_WITHOUT_HEALTH_CHECKS)
     urlconf = types.ModuleType("database_urls")
     urlconf.urlpatterns = [path("count/", count_users)]  # type: ignore[attr-defined]
     client = await aiohttp_client(get_aio_application(get_wsgi_application(), urlconf=urlconf))
