@@ -18,9 +18,9 @@ same work itself, under these constraints:
   a ``connection_created`` receiver and an execute wrapper installed on every connection can mark
   the record when the request opens a connection or executes a query (even one that fails).
   Only marked requests hop to the thread-sensitive thread when they end, to run
-  ``close_old_connections()``'s checks there. A query that fails before it executes (a cursor
-  asked of a connection that died) marks nothing; Django notes it in the connection's
-  ``errors_occurred``, so a request also hops while one of the watched connections has errors.
+  ``close_old_connections()``'s checks there. Cursor creation marks the record too, since a
+  query can fail before it executes (a cursor asked of a connection that died) and the
+  broken connection must still be dropped.
 * Shared connections. Because requests share the thread's connections, one request must not
   close a connection under another that is still using it (an ``aiterator()`` keeps a cursor
   open between its chunks). So a request that ends drops broken connections (and those whose
@@ -39,7 +39,6 @@ import asyncio
 import contextvars
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -69,9 +68,6 @@ _current_use: contextvars.ContextVar[DatabaseUse | None] = contextvars.ContextVa
 # pruned on the event loop, hence the lock.
 _users_lock = threading.Lock()
 _users_in_progress: set[DatabaseUse] = set()
-# The connections lifted requests opened (in the thread-sensitive thread), for their
-# ``errors_occurred``; guarded by the same lock, since they are added from that thread.
-_watched_connections: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 # One expiry timer per event loop (each loop's handles may only be touched from its thread).
 _expiry_timers: dict[asyncio.AbstractEventLoop, asyncio.TimerHandle] = {}
 _sweeps: set[asyncio.Task[None]] = set()
@@ -93,8 +89,7 @@ async def finish_request(use: DatabaseUse) -> None:
         use.finished = True
         _users_in_progress.discard(use)
         alone = not _users_in_progress
-        failed = any(connection.errors_occurred for connection in _watched_connections)
-    if use.used or failed:
+    if use.used:
         close_at = await sync_to_async(_close_old_connections, thread_sensitive=True)(alone)
         if alone:
             _schedule_expiry(close_at)
@@ -118,12 +113,22 @@ def _note_query(
     return execute(sql, params, many, context)
 
 
+_WATCHED = "_aiodjango_watched"
+
+
 def _watch_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """Record the new connection on the current request and watch its queries from now on."""
     _note_use()
-    if _current_use.get() is not None:
-        with _users_lock:
-            _watched_connections.add(connection)
+    if not getattr(connection, _WATCHED, False):
+        setattr(connection, _WATCHED, True)
+        create_cursor = connection.create_cursor
+
+        def create_noted_cursor(*args: Any, **kwargs: Any) -> Any:
+            _note_use()
+            return create_cursor(*args, **kwargs)
+
+        # On the instance: the backend's class is shared with connections nobody watches.
+        connection.create_cursor = create_noted_cursor  # type: ignore[method-assign]
     if _note_query not in connection.execute_wrappers:
         # First in the list is outermost; ``execute_wrapper()`` blocks pop the last entry, so
         # ours must not be appended while one of them is open.
