@@ -4,6 +4,8 @@
     python3 dev.py run     set up .venv and run the example project on 127.0.0.1:8000
                            (an address may follow: python3 dev.py run 127.0.0.1:9000)
     python3 dev.py test    set up .venv and run every check (tests, lint, types, docs)
+    python3 dev.py bench   run the benchmarks against the peer servers (add --quick for a
+                           one-second pass); writes bench/results/ for docs/benchmarks.rst
 
 Only the standard library is used here, so this works on a machine that has
 nothing but Python 3.11+ and access to the package index.
@@ -45,16 +47,16 @@ def ensure_venv(extras: str) -> None:
     step(PYTHON, "-m", "pip", "install", "--quiet", "--editable", target)
 
 
-def ensure_chromium() -> None:
-    """Install Debian's chromium for the browser tests where it is missing (needs root)."""
-    if shutil.which("chromium") or os.environ.get("AIODJANGO_CHROMIUM"):
+def ensure_debian_package(command: str, package: str) -> None:
+    """Install a Debian package the checks need where its command is missing (needs root)."""
+    if shutil.which(command):
         return
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
-        print("==> chromium not found and cannot be installed here; browser tests will fail")
+        print(f"==> {command} not found and cannot be installed here (apt-get, as root)")
         return
     step(apt, "update", "-qq")
-    step(apt, "install", "-y", "-qq", "chromium")
+    step(apt, "install", "-y", "-qq", package)
 
 
 def run(addrport: str = "127.0.0.1:8000") -> None:
@@ -67,8 +69,11 @@ def run(addrport: str = "127.0.0.1:8000") -> None:
 
 
 def test() -> None:
-    ensure_venv("test,docs,gunicorn")
-    ensure_chromium()
+    ensure_venv("test,docs,gunicorn,bench")
+    # The browser tests drive Debian's chromium; the benchmark's quick pass uses wrk.
+    if not os.environ.get("AIODJANGO_CHROMIUM"):
+        ensure_debian_package("chromium", "chromium")
+    ensure_debian_package("wrk", "wrk")
     step(BIN / "ruff", "check", ".")
     step(BIN / "ruff", "format", "--check", ".")
     step(BIN / "mypy")
@@ -77,7 +82,13 @@ def test() -> None:
     step(PYTHON, "-m", "pytest")
 
 
-COMMANDS = {"run": run, "test": test}
+def bench(*args: str) -> None:
+    ensure_venv("bench,gunicorn")
+    ensure_debian_package("wrk", "wrk")
+    os.execv(PYTHON, [str(PYTHON), "-m", "bench", *args])
+
+
+COMMANDS = {"run": run, "test": test, "bench": bench}
 
 
 def main() -> None:

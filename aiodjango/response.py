@@ -168,6 +168,31 @@ class Exchange:
     block is streamed, so complete responses never pay for them.
     """
 
+    __slots__ = (
+        "blocks",
+        "body",
+        "body_allowed",
+        "cond",
+        "content_length",
+        "failed",
+        "file",
+        "finished",
+        "gone",
+        "head",
+        "headers",
+        "limit",
+        "loop",
+        "loop_idle",
+        "on_finished",
+        "queued",
+        "reason",
+        "remaining",
+        "sent",
+        "status",
+        "waiter",
+        "waker",
+    )
+
     def __init__(
         self,
         waker: LoopWaker,

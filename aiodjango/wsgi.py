@@ -17,15 +17,17 @@ import re
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 from aiohttp.http import HttpVersion10, HttpVersion11
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .response import ClientGone, Exchange, FileWrapper, LoopWaker, plain, send_file, stream
+from .workers import WorkerThreads
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
@@ -267,11 +269,13 @@ class WSGIHandler:
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         self.application = application
-        self._own_executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._own_executor: WorkerThreads | None = None
+        self._dispatch: Callable[..., object]
         if executor is None:
-            executor = self._own_executor = concurrent.futures.ThreadPoolExecutor(
-                threads, thread_name_prefix="aiodjango-wsgi"
-            )
+            executor = self._own_executor = WorkerThreads(threads)
+            self._dispatch = self._own_executor.call
+        else:
+            self._dispatch = executor.submit
         self._executor = executor
         self._stderr = stderr  # tracebacks go there too, when given
         self._inbuf_overflow = inbuf_overflow
@@ -332,13 +336,20 @@ class WSGIHandler:
     async def _handle(self, script_name: str, request: web.Request) -> web.StreamResponse:
         if self._busy >= self._capacity:
             return self._overloaded()
-        try:
-            read = await read_body(request, self._inbuf_overflow, self._max_body)
-        except ConnectionError:  # the client went away mid-upload
-            return plain(400, "Incomplete request body\n")
-        if read is None:
-            return self._too_large()
-        body, size = read
+        if not request.body_exists:  # most requests: no coroutine to run for the body
+            body, size = EMPTY_INPUT, 0
+        else:
+            try:
+                read = await read_body(request, self._inbuf_overflow, self._max_body)
+            except ConnectionError:  # the client went away mid-upload
+                return plain(400, "Incomplete request body\n")
+            except HttpProcessingError:  # the body's framing broke mid-way
+                response = plain(400, "Malformed request body\n")
+                response.force_close()
+                return response
+            if read is None:
+                return self._too_large()
+            body, size = read
         try:
             environ = make_environ(self._base_environ, request, script_name, body, size)
         except BaseException:
@@ -354,7 +365,7 @@ class WSGIHandler:
             self._release,
         )
         try:
-            self._executor.submit(self._work, environ, exchange, body)
+            self._dispatch(self._work, environ, exchange, body)
         except RuntimeError:  # the executor is shut down: the server is stopping
             body.close()
             return plain(503, "Server shutting down\n")
@@ -462,7 +473,8 @@ def add_wsgi_route(
             f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
             f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
         )
-    path = script_name + "{path_info:(?:/.*)?}" if script_name else "/{path_info:.*}"
+    # (?s:...): an encoded newline (%0A) is part of a path like any other character.
+    path = script_name + "{path_info:(?s:(?:/.*)?)}" if script_name else "/{path_info:(?s:.*)}"
     return router.add_route(
         "*", path, partial(handler._handle, script_name), expect_handler=handler._expect
     )

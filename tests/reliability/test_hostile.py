@@ -387,12 +387,6 @@ async def test_body_broken_mid_way(target: Target) -> None:
     assert await normal_request(target.port) == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with aiohttp's pure-Python parser the body's framing error reaches the WSGI "
-    "adapter's body reading as an HttpProcessingError, which it does not catch: the client "
-    "gets a 500 instead of a 400",
-)
 async def test_body_broken_mid_way_pure_python_parser(start_server: StartServer) -> None:
     port = free_port()
     server = start_server(

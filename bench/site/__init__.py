@@ -1,0 +1,1 @@
+"""The Django project every benchmarked server runs: the views of all seven scenarios."""

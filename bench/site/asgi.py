@@ -1,0 +1,9 @@
+"""The project under Django's own ASGI handler (served by uvicorn in the benchmarks)."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
+
+application = get_asgi_application()

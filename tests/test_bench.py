@@ -1,0 +1,75 @@
+"""The benchmark harness still works: ``python -m bench --quick`` measures every scenario with
+every server that takes part, and writes its table, JSON and chart.
+
+Only that it runs is checked; no timing is asserted (speed belongs to the benchmark itself).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.scenarios import QUICK, SCENARIOS
+from bench.servers import ROOT, peers
+
+
+def expected_rows() -> set[tuple[str, str]]:
+    return {
+        (scenario.key, peer.name)
+        for scenario in SCENARIOS
+        for peer in peers(QUICK.threads)
+        if scenario.takes_part(peer)
+    }
+
+
+def test_every_scenario_and_server_appears() -> None:
+    """Every scenario has at least one server and every server takes part somewhere."""
+    rows = expected_rows()
+    assert {key for key, _ in rows} == {s.key for s in SCENARIOS}
+    assert {name for _, name in rows} == {p.name for p in peers(QUICK.threads)}
+
+
+@pytest.mark.timeout(400)
+def test_quick_run_measures_everything(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=380,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    data = json.loads((out / "latest.json").read_text())
+    assert data["run"]["mode"] == "quick"
+    rows = data["rows"]
+    assert {(r["scenario"], r["server"]) for r in rows} == expected_rows()
+    assert len(rows) == len(expected_rows())
+    for row in rows:
+        assert row["failure"] is None, row
+        assert row["peak_rss"] and row["peak_rss"] > 0, row
+    by_kind = {(r["scenario"], r["server"]): r for r in rows}
+    for key, name in expected_rows():
+        row = by_kind[key, name]
+        if key in ("1", "2", "3"):
+            assert row["rate"] > 0 and row["non_2xx"] == 0, row
+        elif key in ("4 stream", "4 file", "5"):
+            assert row["metrics"]["bytes_per_second"] > 0, row
+        elif key == "7":
+            assert row["metrics"]["held"] == QUICK.sockets and row["errors"] == 0, row
+    assert data["machine"]["cores"] >= 1 and data["machine"]["versions"]["aiodjango"]
+    assert {t["scenario"] for t in data["targets"]} == {"1", "3", "4 stream", "4 file", "6", "7"}
+
+    # The printed table has a line per row, and the files the docs include exist.
+    table_lines = [line for line in run.stdout.splitlines() if line[:1].isdigit()]
+    assert len(table_lines) == len(rows)
+    assert "Targets:" in run.stdout
+    rst = (out / "latest.rst").read_text()
+    assert ".. list-table::" in rst and "aiohttp-wsgi" in rst
+    assert (out / "latest.md").read_text().count("\n| ") >= len(rows)
+    assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
