@@ -12,7 +12,7 @@ import gc
 import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +22,9 @@ from aiohttp import web
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.contrib.auth.models import Permission, User
 from django.db import connections
-from django.db.backends.signals import connection_created
 from pytest_django import Settings
+
+from tests.conftest import in_orm_thread
 
 from . import views
 from .conftest import Serve, close_thread_connections, login
@@ -77,26 +78,6 @@ async def measure() -> Figures:
         live_connections_in_orm_thread=await sync_to_async(live_connections)(),
         threads=threading.active_count(),
     )
-
-
-async def in_orm_thread(function: Callable[[], Any]) -> Any:
-    """Run ``function`` in asgiref's thread-sensitive thread, where lifted views' ORM work runs."""
-    return await sync_to_async(function)()
-
-
-@pytest.fixture
-def connects() -> Iterator[list[str]]:
-    """The aliases of the database connections opened outside the main thread, in order."""
-    opened: list[str] = []
-    main = threading.get_ident()
-
-    def record(sender: object, connection: Any, **kwargs: object) -> None:
-        if threading.get_ident() != main:
-            opened.append(connection.alias)
-
-    connection_created.connect(record, weak=False, dispatch_uid="tests.auth.connects")
-    yield opened
-    connection_created.disconnect(dispatch_uid="tests.auth.connects")
 
 
 @pytest.fixture

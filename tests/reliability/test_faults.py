@@ -20,15 +20,14 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
-from django.db.backends.signals import connection_created
 from django.urls import path
 
 from aiodjango import get_aio_application
 from aiodjango.server import Server, configure_server
+from tests.conftest import in_orm_thread
 
 from .conftest import Figures, open_fds, pool_threads, settle
 
@@ -248,26 +247,6 @@ async def test_stuck_worker(figures: Figures) -> None:
 
 
 # The database going away between requests of a lifted view.
-
-
-async def in_orm_thread(function: Callable[[], Any]) -> Any:
-    """Run ``function`` in asgiref's thread-sensitive thread, where lifted views' ORM runs."""
-    return await sync_to_async(function)()
-
-
-@pytest.fixture
-def connects() -> Iterator[list[str]]:
-    """The aliases of connections opened outside the main thread."""
-    opened: list[str] = []
-    main = threading.get_ident()
-
-    def record(sender: object, connection: Any, **kwargs: object) -> None:
-        if threading.get_ident() != main:
-            opened.append(connection.alias)
-
-    connection_created.connect(record, weak=False, dispatch_uid="tests.reliability.connects")
-    yield opened
-    connection_created.disconnect(dispatch_uid="tests.reliability.connects")
 
 
 @pytest.fixture(params=[True, False], ids=["health-checks", "no-health-checks"])
