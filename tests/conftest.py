@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -34,3 +36,19 @@ def connects() -> Iterator[list[str]]:
     connection_created.connect(record, weak=False, dispatch_uid="tests.connects")
     yield opened
     connection_created.disconnect(dispatch_uid="tests.connects")
+
+
+def open_fds(pid: int | str = "self") -> int:
+    """The number of file descriptors ``pid`` has open."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def settle(check: Callable[[], bool], within: float = 10.0) -> bool:
+    """Wait (bounded) until ``check()`` holds, for effects that land asynchronously."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while not check():
+        if loop.time() > end:
+            return False
+        await asyncio.sleep(0.02)
+    return True

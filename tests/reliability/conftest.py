@@ -10,10 +10,7 @@ marker expression asks for them (``pytest -m soak``) and are deselected otherwis
 
 from __future__ import annotations
 
-import asyncio
-import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -76,11 +73,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # Measurements of a process (this one or a server subprocess), read from /proc.
 
 
-def open_fds(pid: int | str = "self") -> int:
-    """The number of file descriptors ``pid`` has open."""
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 def _status(pid: int | str, key: str) -> int:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -106,14 +98,3 @@ def mib(size: int) -> str:
 def pool_threads() -> list[threading.Thread]:
     """The WSGI adapter's worker threads in this process."""
     return [t for t in threading.enumerate() if t.name.startswith("aiodjango-wsgi")]
-
-
-async def settle(check: Callable[[], bool], within: float = 10.0) -> bool:
-    """Wait (bounded) until ``check()`` holds, for effects that land asynchronously."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not check():
-        if loop.time() > end:
-            return False
-        await asyncio.sleep(0.02)
-    return True

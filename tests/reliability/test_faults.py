@@ -27,9 +27,9 @@ from django.urls import path
 
 from aiodjango import get_aio_application
 from aiodjango.server import Server, configure_server
-from tests.conftest import in_orm_thread
+from tests.conftest import in_orm_thread, open_fds, settle
 
-from .conftest import Figures, open_fds, pool_threads, settle
+from .conftest import Figures, pool_threads
 
 pytestmark = pytest.mark.timeout(90)
 

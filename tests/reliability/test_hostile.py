@@ -21,9 +21,10 @@ from django.core.wsgi import get_wsgi_application
 
 from aiodjango import get_aio_application
 from aiodjango.server import Server
+from tests.conftest import open_fds, settle
 from tests.integration.conftest import StartServer, free_port
 
-from .conftest import Figures, open_fds, pool_threads, settle
+from .conftest import Figures, pool_threads
 
 pytestmark = pytest.mark.timeout(60)
 

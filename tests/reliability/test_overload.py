@@ -19,10 +19,11 @@ from collections import Counter
 import aiohttp
 import pytest
 
+from tests.conftest import open_fds, settle
 from tests.integration.conftest import ServerProcess, StartServer, free_port
 from tests.reliability.project.environment import MAX_QUEUED_ENV, THREADS_ENV
 
-from .conftest import Figures, MiB, mib, open_fds, rss, settle, thread_count
+from .conftest import Figures, MiB, mib, rss, thread_count
 
 THREADS = 4
 MAX_QUEUED = 8

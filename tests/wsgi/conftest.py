@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import io
-import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -120,18 +119,3 @@ async def raw_request(address: tuple[str, int], data: bytes, method: str = "GET"
     finally:
         writer.close()
     return parse_response(raw, method)
-
-
-def open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-async def settle(check: Callable[[], bool], within: float = 5.0) -> bool:
-    """Wait (bounded) until ``check()`` holds, for effects that land asynchronously."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not check():
-        if loop.time() > end:
-            return False
-        await asyncio.sleep(0.02)
-    return True

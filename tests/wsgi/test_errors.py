@@ -16,8 +16,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.conftest import open_fds, settle
+
 from .apps import Closing, hello
-from .conftest import MakeServed, open_fds, settle, shutdown_bounded
+from .conftest import MakeServed, shutdown_bounded
 
 OK = [("Content-Type", "text/plain")]
 Body = Callable[[], Iterator[bytes]]
