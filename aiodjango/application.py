@@ -73,7 +73,9 @@ def get_aio_application(
         handler.shutdown(wait=False)
 
     app.on_cleanup.append(shutdown_worker_threads)
-    close_websockets_on_shutdown(app)
+    # Lifted views watch their own websocket handshakes (protect_lifted_view): no other
+    # response pays for looking.
+    close_websockets_on_shutdown(app, watch_responses=False)
     return app
 
 

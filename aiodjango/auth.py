@@ -43,7 +43,8 @@ from .csrf import (
     origin_allowed,
     request_locator,
 )
-from .sessions import get_session, save_session, save_session_after_view
+from .server import watch_websocket
+from .sessions import get_session, has_unsaved_session, save_session, save_session_after_view
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -200,28 +201,37 @@ def protect_lifted_view(handler: LiftedHandler, view: object) -> LiftedHandler:
     """Wrap a lifted view's handler with what Django's middleware would have done around it.
 
     Websocket handshakes from a foreign ``Origin`` are refused with 403 before the view runs
-    (unless ``view`` is marked with :func:`allow_any_origin`); session changes are saved into
+    (unless ``view`` is marked with :func:`allow_any_origin`), and the others are watched so that
+    a shutdown closes their websocket (:func:`~aiodjango.server.watch_websocket`); session
+    changes are saved into
     the response the view returns; the database connections the request used are looked after.
     """
     check_origin = not getattr(view, ANY_ORIGIN_ATTRIBUTE, False)
 
     async def protected(request: web.Request) -> web.StreamResponse:
-        if check_origin and is_websocket_handshake(request):
+        if is_websocket_handshake(request):
             origin = request.headers.get(hdrs.ORIGIN)
-            if origin is not None and not origin_allowed(origin):
+            if check_origin and origin is not None and not origin_allowed(origin):
                 logger.warning("Forbidden (websocket Origin %r): %s", origin, request.path)
                 return forbidden("cross-origin websocket handshake")
+            watch_websocket(request)
         use = db.start_request()
         try:
             try:
                 response = await handler(request)
             except web.HTTPException as exc:
                 # aiohttp 3 exceptions are responses: a redirect after login keeps its cookie.
-                await save_session_after_view(request, exc)
+                if has_unsaved_session(request):
+                    await save_session_after_view(request, exc)
                 raise
-            return await save_session_after_view(request, response)
+            # Awaited only when needed: views that never touch the session or the database
+            # then cost no more than the view itself.
+            if has_unsaved_session(request):
+                response = await save_session_after_view(request, response)
+            return response
         finally:
-            await db.finish_request(use)
+            if db.finish_request(use):
+                await db.look_after_connections(use)
 
     # Names for tracebacks and route listings; a class's attributes are not copied.
     return functools.update_wrapper(protected, handler, updated=())

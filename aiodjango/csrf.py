@@ -78,9 +78,9 @@ def forbidden(reason: str) -> web.Response:
 
 def is_websocket_handshake(request: web.BaseRequest) -> bool:
     """Whether the request asks to open a websocket."""
+    upgrade = request.headers.get(hdrs.UPGRADE)
     return (
-        request.method == hdrs.METH_GET
-        and "websocket" in request.headers.get(hdrs.UPGRADE, "").lower()
+        upgrade is not None and request.method == hdrs.METH_GET and "websocket" in upgrade.lower()
     )
 
 

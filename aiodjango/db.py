@@ -47,17 +47,19 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
-__all__ = ["DatabaseUse", "finish_request", "start_request"]
+__all__ = ["DatabaseUse", "finish_request", "look_after_connections", "start_request"]
 
 
 class DatabaseUse:
     """Whether one lifted request has connected to or queried a database, and whether it ended."""
 
-    __slots__ = ("finished", "token", "used")
+    __slots__ = ("alone", "finished", "token", "used")
 
     def __init__(self) -> None:
         self.used = False
         self.finished = False
+        #: Whether no other request that used the database was in progress when this one ended.
+        self.alone = False
         self.token: contextvars.Token[DatabaseUse | None] | None = None
 
 
@@ -80,28 +82,41 @@ def start_request() -> DatabaseUse:
     return use
 
 
-async def finish_request(use: DatabaseUse) -> None:
-    """End the request: if it used a database, apply Django's end-of-request connection rules."""
+def finish_request(use: DatabaseUse) -> bool:
+    """Stop tracking the request; True if it used a database.
+
+    Only then must :func:`look_after_connections` follow. Most requests never query, and this
+    check costs them no coroutine and no thread hop.
+    """
     if use.token is not None:
         _current_use.reset(use.token)
         use.token = None
+    # From here on _note_use() ignores the request. Both sides write their flag before reading
+    # the other's, so a query racing with the end of the request is either seen here or ignored
+    # there; the lock is only needed for the requests that used a database.
+    use.finished = True
+    if not use.used:
+        return False
     with _users_lock:
-        use.finished = True
         _users_in_progress.discard(use)
-        alone = not _users_in_progress
-    if use.used:
-        close_at = await sync_to_async(_close_old_connections, thread_sensitive=True)(alone)
-        if alone:
-            _schedule_expiry(close_at)
+        use.alone = not _users_in_progress
+    return True
+
+
+async def look_after_connections(use: DatabaseUse) -> None:
+    """Apply Django's end-of-request connection rules for a finished request that used them."""
+    close_at = await sync_to_async(_close_old_connections, thread_sensitive=True)(use.alone)
+    if use.alone:
+        _schedule_expiry(close_at)
 
 
 def _note_use() -> None:
     use = _current_use.get()
     if use is None or use.used:
         return
+    use.used = True
     with _users_lock:
         if not use.finished:
-            use.used = True
             _users_in_progress.add(use)
 
 

@@ -45,12 +45,13 @@ __all__ = [
     "configure_server",
     "leave_stuck_threads_behind",
     "serve",
+    "watch_websocket",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Every websocket the application has prepared, so a shutdown can close them with 1001.
-#: Filled automatically (see :func:`close_websockets_on_shutdown`); handlers register nothing.
+#: Filled automatically (see :func:`close_websockets_on_shutdown` and :func:`watch_websocket`).
 WEBSOCKETS = web.AppKey("aiodjango.websockets", weakref.WeakSet[web.WebSocketResponse])
 #: How long closing the websockets may take at shutdown, when no Server sets its own bound.
 WEBSOCKET_CLOSE_TIMEOUT = 10.0
@@ -321,7 +322,10 @@ class Server:
 
 
 def close_websockets_on_shutdown(
-    app: web.Application, timeout: float = WEBSOCKET_CLOSE_TIMEOUT
+    app: web.Application,
+    timeout: float = WEBSOCKET_CLOSE_TIMEOUT,
+    *,
+    watch_responses: bool = True,
 ) -> None:
     """Close every websocket ``app`` serves with code 1001 (going away) when it shuts down.
 
@@ -329,6 +333,11 @@ def close_websockets_on_shutdown(
     its ``on_shutdown`` signal comes before requests in flight are waited for, so clients hear
     that the server is leaving instead of seeing their connection cut. Closing waits at most
     ``timeout`` seconds for the clients' replies. Calling this again only changes ``timeout``.
+
+    With ``watch_responses`` every response the application prepares is looked at, through
+    aiohttp's ``on_response_prepare`` signal, which costs each request a little. Without it,
+    only the requests given to :func:`watch_websocket` are: ``get_aio_application()`` does this
+    for the websocket handshakes of lifted views, so its other requests pay nothing.
     """
     if WEBSOCKETS in app:
         app[_CLOSE_TIMEOUT] = timeout
@@ -343,8 +352,35 @@ def close_websockets_on_shutdown(
         if isinstance(response, web.WebSocketResponse):
             websockets.add(response)
 
-    app.on_response_prepare.append(track)
+    if watch_responses:
+        app.on_response_prepare.append(track)
     app.on_shutdown.append(_close_websockets)
+
+
+def watch_websocket(request: web.Request) -> None:
+    """Have the websocket prepared in answer to ``request`` closed when the application stops.
+
+    For handlers of an application set up with ``watch_responses=False`` (such as
+    ``get_aio_application()``'s) that open websockets; call it before preparing the response.
+    The nearest application with :func:`close_websockets_on_shutdown` set up closes it.
+    """
+    if type(request) is web.Request:
+        # aiohttp tells no one else that a response is being prepared: the request's class
+        # becomes one that does, for this request alone (same layout, one method more).
+        request.__class__ = _WatchedRequest
+
+
+class _WatchedRequest(web.Request):
+    """A request whose websocket response joins :data:`WEBSOCKETS` as it is prepared."""
+
+    __slots__ = ()
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        if isinstance(response, web.WebSocketResponse):
+            websockets = self.config_dict.get(WEBSOCKETS)
+            if websockets is not None:
+                websockets.add(response)
+        await super()._prepare_hook(response)
 
 
 async def _close_websockets(app: web.Application) -> None:

@@ -22,7 +22,7 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Sign
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.utils.http import http_date
 
-__all__ = ["get_session", "save_session", "save_session_after_view"]
+__all__ = ["get_session", "has_unsaved_session", "save_session", "save_session_after_view"]
 
 logger = logging.getLogger("aiodjango.sessions")
 
@@ -144,6 +144,17 @@ async def save_session(request: web.BaseRequest, response: web.StreamResponse) -
     _vary_on_cookie(response)
 
 
+def has_unsaved_session(request: web.BaseRequest) -> bool:
+    """Whether the request loaded a session that was not saved since it last changed.
+
+    Checked without a coroutine, so that views which never read the session pay nothing.
+    """
+    if not len(request):
+        return False  # nothing stored on the request: quicker than a lookup that misses
+    state = request.get(_SESSION)
+    return state is not None and not (state.saved and not state.session.modified)
+
+
 async def save_session_after_view(
     request: web.BaseRequest, response: web.StreamResponse
 ) -> web.StreamResponse:
@@ -152,9 +163,9 @@ async def save_session_after_view(
     A response the view already prepared cannot take a cookie any more: changes are then lost,
     with a warning, unless the view called :func:`save_session` itself.
     """
-    state = request.get(_SESSION)
-    if state is None or (state.saved and not state.session.modified):
+    if not has_unsaved_session(request):
         return response
+    state = request[_SESSION]
     if response.prepared:
         if state.session.modified:
             logger.warning(

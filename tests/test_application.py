@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.test_utils import TestClient
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from aiodjango import get_aio_application
 from aiodjango.application import get_internal_aio_application
+from aiodjango.server import WEBSOCKETS, watch_websocket
 
 from .conftest import AiohttpClient
 
@@ -65,6 +66,44 @@ async def test_websocket_through_a_lifted_view(client: TestClient) -> None:
     async with client.ws_connect("/ws/echo/") as socket:
         await socket.send_str("hello")
         assert await socket.receive_str(timeout=5) == "echo: hello"
+
+
+async def test_lifted_websockets_are_closed_with_1001_when_the_app_stops(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    app = get_aio_application()
+
+    async def own_socket(request: web.Request) -> web.WebSocketResponse:
+        """A handler added by hand: it asks for its websocket to be watched."""
+        watch_websocket(request)
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for _ in ws:
+            pass
+        return ws
+
+    app.router.add_get("/own-socket/", own_socket)
+    client = await aiohttp_client(app)
+    lifted = await client.ws_connect("/ws/echo/")
+    own = await client.ws_connect("/own-socket/")
+    await lifted.send_str("hello")
+    assert await lifted.receive_str(timeout=5) == "echo: hello"
+    assert len(app[WEBSOCKETS]) == 2
+
+    await client.server.close()  # runs on_shutdown before waiting for handlers
+    for ws in (lifted, own):
+        message = await ws.receive(timeout=5)
+        assert message.type is WSMsgType.CLOSE
+        assert message.data == WSCloseCode.GOING_AWAY
+
+
+async def test_plain_responses_are_not_watched(client: TestClient) -> None:
+    """Only websocket handshakes pay for the shutdown's bookkeeping: no per-response hook."""
+    app = client.server.app
+    assert app is not None
+    assert list(app.on_response_prepare) == []
+    assert (await client.get("/async/hello/")).status == 200
+    assert len(app[WEBSOCKETS]) == 0
 
 
 async def test_handler_options_reach_the_wsgi_adapter(aiohttp_client: AiohttpClient) -> None:
