@@ -35,7 +35,8 @@ class ChainMatcher:
 
     ``combined`` is a regex equivalent to the whole chain (it must be, see
     :mod:`aiodjango.patterns`); ``fallible`` names the converters of its groups whose
-    ``to_python`` may still refuse a value.
+    ``to_python`` may still refuse a value. ``literal`` is the one path the chain matches,
+    when it is plain text: matching is then a comparison.
     """
 
     __slots__ = (
@@ -45,6 +46,7 @@ class ChainMatcher:
         "_language_dependent",
         "_language_from_path",
         "_levels",
+        "literal",
     )
 
     def __init__(
@@ -56,7 +58,9 @@ class ChainMatcher:
         fallible: Mapping[str, Any] | None = None,
         language_dependent: bool = False,
         language_from_path: bool = False,
+        literal: str | None = None,
     ) -> None:
+        self.literal = None if language_dependent else literal
         self._levels = tuple(_level_matcher(pattern) for pattern in patterns)
         self._extras = tuple(extras)
         self._combined = re.compile(combined) if combined is not None else None
@@ -65,11 +69,15 @@ class ChainMatcher:
         self._language_from_path = language_from_path
 
     def matches(self, path: str) -> bool:
+        if self.literal is not None:
+            return path == self.literal
         if self._combined is not None and not self._fallible:
             return self._combined.fullmatch(path) is not None
         return self.match(path) is not None
 
     def match(self, path: str) -> dict[str, str] | None:
+        if self.literal is not None:
+            return {} if path == self.literal else None
         if self._combined is not None:
             found = self._combined.fullmatch(path)
             if found is None:

@@ -123,6 +123,7 @@ class PatternChain:
             fallible=fallible,
             language_dependent=self.shape.language_dependent,
             language_from_path=language_from_path,
+            literal=self.shape.literal_path,
         )
 
     def may_overlap(self, other: PatternChain) -> bool:

@@ -79,6 +79,11 @@ class LiftedResource(web.Resource):
         self._mount = mount
         self._urlconf = urlconf
         self._fallback = fallback
+        # The path aiohttp hands over when a request names a plain-text route exactly: it
+        # matches without decoding, unless an earlier pattern may take it.
+        self._exact_path = (
+            None if matcher.literal is None or self._guards else mount + matcher.literal
+        )
         handler = self._view_handler()
         if wrap_view is not None:
             handler = wrap_view(handler, view)
@@ -115,6 +120,8 @@ class LiftedResource(web.Resource):
         return response
 
     def _match(self, path: str) -> dict[str, str] | None:
+        if path == self._exact_path:
+            return {}
         decoded = django_path(path, self._mount)
         if decoded is None:
             return None
@@ -153,6 +160,8 @@ class LiftedResource(web.Resource):
 
     def add_prefix(self, prefix: str) -> None:
         self._mount = prefix + self._mount
+        if self._exact_path is not None:
+            self._exact_path = prefix + self._exact_path
 
     def get_info(self) -> _InfoDict:
         return {"formatter": self.canonical}
