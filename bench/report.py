@@ -331,6 +331,12 @@ def chart(path: Path, rows: Sequence[Row], caption: str) -> None:
     figure.suptitle("aiodjango and its peers, one process each", fontsize=14)
 
     def bars(axis: Any, picked: list[tuple[str, float]], label: str, log: bool = False) -> None:
+        if not picked:
+            # A run of some scenarios only: say so rather than draw (or log-scale) nothing.
+            axis.text(0.5, 0.5, "not measured in this run", ha="center", va="center")
+            axis.set_xticks([])
+            axis.set_yticks([])
+            return
         names = [name for name, _ in picked]
         values = [value for _, value in picked]
         colours = ["tab:red" if "aiodjango" in n else "tab:blue" for n in names]

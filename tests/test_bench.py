@@ -73,3 +73,14 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     assert ".. list-table::" in rst and "aiohttp-wsgi" in rst
     assert (out / "latest.md").read_text().count("\n| ") >= len(rows)
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_of_a_run_of_some_scenarios(tmp_path: Path) -> None:
+    """``--scenario`` runs leave panels empty: the chart says so instead of failing."""
+    from bench.report import chart, load
+
+    rows, _ = load(ROOT / "bench" / "results" / "latest.json")
+    only_three = [row for row in rows if row.scenario == "3"]
+    assert only_three
+    chart(tmp_path / "partial.png", only_three, "scenario 3 only")
+    assert (tmp_path / "partial.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
