@@ -77,11 +77,12 @@ def forbidden(reason: str) -> web.Response:
 
 
 def is_websocket_handshake(request: web.BaseRequest) -> bool:
-    """Whether the request asks to open a websocket."""
+    """Whether the request asks to open a websocket.
+
+    Whatever its method: aiohttp opens a websocket for any request that asks, not only GET.
+    """
     upgrade = request.headers.get(hdrs.UPGRADE)
-    return (
-        upgrade is not None and request.method == hdrs.METH_GET and "websocket" in upgrade.lower()
-    )
+    return upgrade is not None and "websocket" in upgrade.lower()
 
 
 class DjangoRequest(HttpRequest):

@@ -12,11 +12,11 @@ from . import views
 from .conftest import Serve
 
 
-async def handshake(client: object, path: str, origin: str | None) -> int:
+async def handshake(client: object, path: str, origin: str | None, method: str = "GET") -> int:
     """The handshake's status: 101 when the socket opened, else the refusal's status."""
     headers = {} if origin is None else {"Origin": origin}
     try:
-        socket = await client.ws_connect(path, headers=headers)  # type: ignore[attr-defined]
+        socket = await client.ws_connect(path, headers=headers, method=method)  # type: ignore[attr-defined]
     except aiohttp.WSServerHandshakeError as refused:
         return refused.status
     await socket.send_str("ping")
@@ -33,6 +33,15 @@ async def test_same_origin_accepted_cross_origin_refused(serve: Serve) -> None:
     assert await handshake(client, "/echo/", "http://127.0.0.1.evil.example") == 403
     assert await handshake(client, "/echo/", "null") == 403
     assert await handshake(client, "/echo/", "http://[::1") == 403  # malformed
+
+
+async def test_a_handshake_with_another_method_is_checked_too(serve: Serve) -> None:
+    """aiohttp opens a websocket whatever the request's method: the Origin check must not care."""
+    client = await serve(echo=views.echo_socket)
+    assert await handshake(client, "/echo/", "http://evil.example", method="POST") == 403
+    assert (
+        await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}", method="POST") == 101
+    )
 
 
 async def test_absent_origin_is_accepted(serve: Serve) -> None:
