@@ -7,6 +7,7 @@ coroutine views. Run ``app`` with ``manage.py runserver`` in development and wit
 in production.
 """
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -17,3 +18,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
 
 application = get_wsgi_application()
 app = get_aio_application(application)
+# What loading created lives as long as the process: keep the garbage collector's full passes
+# off it, so that many websockets opening at once cause no long pause (see the deployment guide).
+gc.freeze()
