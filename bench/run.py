@@ -68,6 +68,13 @@ class Servers:
             self.commands.setdefault(peer.name, {"config": peer.config, "command": command})
         return server
 
+    def restart(self, server: Server, stack: str) -> Server:
+        """A fresh process in place of one that died; the dead one's log is kept beside."""
+        server.stop()
+        server.log.replace(server.log.with_suffix(".crashed.log"))
+        del self.running[server.peer.name, stack]
+        return self.start(server.peer, stack)
+
     def release(self, stack: str) -> None:
         if not self.keep:
             self.stop(stack)
@@ -103,37 +110,66 @@ def prepare_data(data: Path, settings: Settings) -> None:
 async def run_scenario(
     scenario: Scenario, taking_part: list[Peer], servers: Servers, settings: Settings
 ) -> list[Row]:
-    started: list[Server] = []
+    started = {peer.name: servers.start(peer, scenario.stack) for peer in taking_part}
     rows: dict[str, list[Row]] = {}
     failures: dict[str, str] = {}
-    for peer in taking_part:
-        started.append(servers.start(peer, scenario.stack))
-    for server in started:
+    # A peer that crashes is started again, once per scenario, so that one rare crash of a
+    # peer (seen from granian) costs a round, not the peer's row; the row says so.
+    restarted: dict[str, str] = {}
+
+    async def bring_up(name: str) -> None:
+        await asyncio.to_thread(started[name].wait_ready)
+        started[name].reset_peak()
+
+    def fail(name: str, error: Exception) -> None:
+        failures[name] = f"{type(error).__name__}: {error}".strip(": ")
+
+    async def recover(name: str, error: Exception) -> bool:
+        """Start a crashed peer again, once per scenario; otherwise its row fails."""
+        if name in restarted:
+            fail(name, error)
+            return False
+        restarted[name] = str(error)[:160]
+        log(f"  {scenario.key:8} {name:17} crashed, starting it again: {restarted[name]}")
+        started[name] = servers.restart(started[name], scenario.stack)
         try:
-            await asyncio.to_thread(server.wait_ready)
-            server.reset_peak()
+            await bring_up(name)
+        except ServerFailed as again:
+            fail(name, again)
+            return False
+        return True
+
+    for name in started:
+        try:
+            await bring_up(name)
         except ServerFailed as error:
-            failures[server.peer.name] = str(error)
+            await recover(name, error)
     rounds = settings.rounds if scenario.rounds else 1
     limit = 120 if settings.quick else 900
     for round_number in range(rounds):
-        for server in started:
-            name = server.peer.name
-            if name in failures:
-                continue
-            try:
-                row = await asyncio.wait_for(scenario.measure(server, settings), limit)
-                server.check_alive()
-            except (TimeoutError, LoadFailed, ServerFailed, OSError) as error:
-                failures[name] = f"{type(error).__name__}: {error}".strip(": ")
-                continue
-            except Exception as error:  # a bug in a client must not lose the other rows
-                failures[name] = f"{type(error).__name__}: {error}"
-                continue
-            row.peak_rss = server.peak_rss()
-            rows.setdefault(name, []).append(row)
-            suffix = f" (round {round_number + 1}/{rounds})" if rounds > 1 else ""
-            log(f"  {scenario.key:8} {name:17} {summary(row)}{suffix}")
+        for name in started:
+            attempts = 2
+            while name not in failures and attempts:
+                attempts -= 1
+                server = started[name]
+                try:
+                    row = await asyncio.wait_for(scenario.measure(server, settings), limit)
+                    server.check_alive()
+                except (TimeoutError, LoadFailed, OSError, ServerFailed) as error:
+                    # A dying server often shows first as the load generator's error.
+                    if server.process.poll() is None:
+                        fail(name, error)
+                    else:
+                        await recover(name, error)
+                    continue
+                except Exception as error:  # a bug in a client must not lose the other rows
+                    fail(name, error)
+                    continue
+                row.peak_rss = server.peak_rss()
+                rows.setdefault(name, []).append(row)
+                suffix = f" (round {round_number + 1}/{rounds})" if rounds > 1 else ""
+                log(f"  {scenario.key:8} {name:17} {summary(row)}{suffix}")
+                break
     servers.release(scenario.stack)
     result = []
     for peer in taking_part:
@@ -149,7 +185,10 @@ async def run_scenario(
                 )
             )
         else:
-            result.append(median(rows[peer.name], scenario.key))
+            row = median(rows[peer.name], scenario.key)
+            if peer.name in restarted:
+                row.notes = f"{row.notes}; restarted once after a crash".lstrip("; ")
+            result.append(row)
     return result
 
 

@@ -6,6 +6,7 @@ Only that it runs is checked; no timing is asserted (speed belongs to the benchm
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.scenarios import QUICK, SCENARIOS
-from bench.servers import ROOT, peers
+from bench.servers import ROOT, Peer, peers
 
 
 def expected_rows() -> set[tuple[str, str]]:
@@ -84,3 +85,38 @@ def test_chart_of_a_run_of_some_scenarios(tmp_path: Path) -> None:
     assert only_three
     chart(tmp_path / "partial.png", only_three, "scenario 3 only")
     assert (tmp_path / "partial.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def crashing_peer(marker: Path, crashes: int) -> Peer:
+    """The raw aiohttp peer, behind a wrapper that exits with 1 the first ``crashes`` times."""
+    serve = " ".join(peers(QUICK.threads)[-1].argv(0, QUICK.threads)).replace(":0 ", ":$1 ")
+    script = (
+        f"n=$(cat {marker} 2>/dev/null || echo 0); echo $((n + 1)) > {marker}; "
+        f'[ "$n" -lt {crashes} ] && {{ echo "crash number $n"; exit 1; }}; exec {serve}'
+    )
+    return Peer(
+        "crashing aiohttp",
+        "aiohttp",
+        "the raw aiohttp peer, crashing at first",
+        lambda port, threads: ["sh", "-c", script, "sh", str(port)],
+        frozenset({"lifted"}),
+        probe="/async/hello/",
+    )
+
+
+@pytest.mark.parametrize("crashes", [1, 2])
+def test_a_peer_that_crashes_is_started_again_once(tmp_path: Path, crashes: int) -> None:
+    """One crash costs a round and is noted; a second one fails the row with the peer's log."""
+    from bench.run import Servers, run_scenario
+
+    scenario = next(s for s in SCENARIOS if s.key == "3")
+    marker = tmp_path / "starts"
+    servers = Servers(QUICK, tmp_path, keep=False)
+    [row] = asyncio.run(run_scenario(scenario, [crashing_peer(marker, crashes)], servers, QUICK))
+    assert int(marker.read_text()) == 2  # started, crashed, started once more
+    if crashes == 1:
+        assert row.failure is None and row.rate and row.rate > 0
+        assert "restarted once after a crash" in row.notes
+    else:
+        assert row.failure is not None and "crash number 1" in row.failure
+    assert (tmp_path / "crashing-aiohttp-bare.crashed.log").read_text().startswith("crash")
