@@ -23,9 +23,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import import_string
 
-from .auth import protect_lifted_view
+from .lifted.db import watch_connections
+from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
-from .server import close_websockets_on_shutdown
+from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
@@ -54,6 +55,7 @@ def get_aio_application(
     if script_name is None:
         script_name = (settings.FORCE_SCRIPT_NAME or "").rstrip("/")
 
+    watch_connections()
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler

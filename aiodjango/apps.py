@@ -10,6 +10,9 @@ class AiodjangoConfig(AppConfig):
     verbose_name = "aiodjango"
 
     def ready(self) -> None:
-        # Importing registers the checks, and starts watching database connections from the
-        # first one opened, so that lifted views' connections are looked after.
-        from . import checks, db  # noqa: F401
+        # Importing registers the checks. Database connections are watched from the first one
+        # opened, so that lifted views' connections are looked after.
+        from . import checks  # noqa: F401
+        from .lifted.db import watch_connections
+
+        watch_connections()

@@ -15,7 +15,7 @@ from django.db import connections
 from django.test import Client
 from pytest_django import Settings
 
-from aiodjango.auth import protect_lifted_view
+from aiodjango.lifted import protect_lifted_view
 
 from ..conftest import AiohttpClient
 

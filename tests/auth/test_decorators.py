@@ -10,7 +10,7 @@ from aiohttp import web
 from django.contrib.auth.models import User
 from pytest_django import Settings
 
-from aiodjango.auth import csrf_protect, login_required, permission_required
+from aiodjango.lifted import csrf_protect, login_required, permission_required
 
 from . import views
 from .conftest import Serve, cookie_header, login

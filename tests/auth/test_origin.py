@@ -6,7 +6,7 @@ import aiohttp
 from aiohttp import web
 from pytest_django import Settings
 
-from aiodjango.auth import allow_any_origin, protect_lifted_view
+from aiodjango.lifted import allow_any_origin, protect_lifted_view
 
 from . import views
 from .conftest import Serve

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 
-from aiodjango.auth import protect_lifted_view
+from aiodjango.lifted import protect_lifted_view
 from aiodjango.routing import add_lifted_routes
 
 from ..conftest import AiohttpClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from django.urls import path
 
-from aiodjango.auth import csrf_protect, get_user, login_required
+from aiodjango.lifted import csrf_protect, get_user, login_required
 
 from . import views
 

@@ -8,7 +8,7 @@ from aiohttp import WSMsgType, web
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
-from aiodjango.auth import (
+from aiodjango.lifted import (
     allow_any_origin,
     csrf_protect,
     get_session,

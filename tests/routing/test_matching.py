@@ -9,8 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiodjango.matching import ChainMatcher
-from aiodjango.patterns import PatternChain
+from aiodjango.routing.matching import ChainMatcher
+from aiodjango.routing.patterns import PatternChain
 
 from .conftest import RICH
 from .test_names import NAMES

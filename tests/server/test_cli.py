@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 import aiodjango
-from aiodjango.__main__ import show_size, size
+from aiodjango.server.cli import show_size, size
 from tests.server.apps import GATE_ENV, Gate
 from tests.server.running import COMMANDS, ServerProcess, environment, run_cli, wait_until
 

@@ -35,9 +35,9 @@ from django.core.management.commands.runserver import Command as DjangoRunserver
 from django.db import connections
 from django.utils import autoreload
 
-from aiodjango.__main__ import seconds
 from aiodjango.application import get_internal_aio_application
 from aiodjango.server import close_websockets_on_shutdown, leave_stuck_threads_behind
+from aiodjango.server.cli import seconds
 
 FRIENDLY_ERRORS = {
     errno.EACCES: "You don't have permission to access that port.",

@@ -3,7 +3,7 @@
 A request takes three steps. On the event loop, the whole body is read (memory, then a temporary
 file, so a slow client never holds a thread) and the environ is built. On one worker thread, the
 application is called, its body iterated and its ``close()`` called, exactly once. Back on the
-loop, what the thread produced is written (:mod:`aiodjango.response`): a complete body in one
+loop, what the thread produced is written (:mod:`aiodjango.wsgi.sending`): a complete body in one
 write, a regular file with sendfile, anything else block by block through a bounded buffer.
 """
 
@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import io
 import logging
 import re
 import sys
-import tempfile
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import IO, TYPE_CHECKING, Any, Final, Protocol
-from urllib.parse import unquote_to_bytes
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from aiohttp import web
-from aiohttp.http import HttpVersion10, HttpVersion11
+from aiohttp.http import HttpVersion11
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .response import ClientGone, Exchange, FileWrapper, LoopWaker, plain, send_file, stream
+from .body import EMPTY_INPUT, InputStream, read_body
+from .environ import make_environ
+from .exchange import ClientGone, Exchange, FileWrapper, LoopWaker
+from .sending import plain, send_file, stream
 from .workers import WorkerThreads
 
 if TYPE_CHECKING:
@@ -38,11 +38,9 @@ __all__ = [
     "DEFAULT_MAX_REQUEST_BODY_SIZE",
     "DEFAULT_OUTBUF_OVERFLOW",
     "DEFAULT_THREADS",
-    "FileWrapper",
+    "RETRY_AFTER",
     "WSGIHandler",
     "add_wsgi_route",
-    "make_environ",
-    "read_body",
 ]
 
 logger = logging.getLogger("aiodjango.wsgi")
@@ -59,182 +57,6 @@ DEFAULT_MAX_QUEUED: Final = 128
 """Requests that may wait for a worker thread; past that, new ones get 503 at once."""
 RETRY_AFTER: Final = "1"
 """The Retry-After value (seconds) sent with a 503 when the queue is full."""
-
-
-# The request side: body and environ.
-
-
-class InputStream(Protocol):
-    """What ``wsgi.input`` offers: the reading half of a binary file."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-    def readline(self, size: int = -1, /) -> bytes: ...
-    def readlines(self, hint: int = -1, /) -> list[bytes]: ...
-    def __iter__(self) -> Iterator[bytes]: ...
-    def close(self) -> None: ...
-
-
-class _EmptyInput:
-    """``wsgi.input`` for a request without a body; stateless, so one instance serves all."""
-
-    def read(self, size: int = -1, /) -> bytes:
-        return b""
-
-    def readline(self, size: int = -1, /) -> bytes:
-        return b""
-
-    def readlines(self, hint: int = -1, /) -> list[bytes]:
-        return []
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(())
-
-    def close(self) -> None:
-        pass
-
-
-EMPTY_INPUT: InputStream = _EmptyInput()
-
-
-async def read_body(
-    request: web.BaseRequest, inbuf_overflow: int, max_size: int
-) -> tuple[InputStream, int] | None:
-    """Read the whole request body; return it as ``wsgi.input`` with its size, or None if too large.
-
-    Bodies up to ``inbuf_overflow`` bytes stay in memory; larger ones are spooled to an anonymous
-    temporary file. The limit applies to the announced Content-Length and to what a chunked body
-    turns out to hold. aiohttp's own ``client_max_size`` is not involved: the stream is read here.
-    """
-    if not request.body_exists:
-        return EMPTY_INPUT, 0
-    announced = request.content_length
-    if announced is not None and announced > max_size:
-        return None
-    chunks: list[bytes] = []
-    spool: IO[bytes] | None = None
-    size = 0
-    try:
-        async for chunk in request.content.iter_any():
-            size += len(chunk)
-            if size > max_size:
-                return None
-            if spool is not None:
-                spool.write(chunk)
-            elif size > inbuf_overflow:
-                spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed after the request)
-                spool.writelines(chunks)
-                spool.write(chunk)
-                chunks.clear()
-            else:
-                chunks.append(chunk)
-    except BaseException:
-        if spool is not None:
-            spool.close()
-        raise
-    if spool is not None:
-        spool.seek(0)
-        return spool, size
-    return io.BytesIO(b"".join(chunks)), size
-
-
-_PROTOCOLS = {HttpVersion11: "HTTP/1.1", HttpVersion10: "HTTP/1.0"}
-
-# Header name as sent -> environ key ("" to leave the header out). Bounded, so that a client
-# inventing header names cannot grow it without end.
-_HEADER_KEYS: dict[bytes, str] = {}
-_HEADER_KEYS_MAX = 1024
-
-
-def _header_key(raw_name: bytes) -> str:
-    name = raw_name.decode("latin-1").upper()
-    if name == "CONTENT-TYPE":
-        key = "CONTENT_TYPE"
-    elif name == "CONTENT-LENGTH" or "_" in name:
-        # CONTENT_LENGTH is the size actually read. Names with "_" are dropped because they
-        # would share a key with their "-" spelling (X-User vs X_User): a spoofing vector.
-        key = ""
-    else:
-        key = "HTTP_" + name.replace("-", "_")
-    if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
-        _HEADER_KEYS[raw_name] = key
-    return key
-
-
-def _path_info(raw_path: str) -> str:
-    """The percent-decoded path as latin-1 text (PEP 3333), so that any bytes round-trip."""
-    if "%" not in raw_path and raw_path.isascii():
-        return raw_path
-    return unquote_to_bytes(raw_path.encode("utf-8", "surrogateescape")).decode("latin-1")
-
-
-def _split_host(host: str, scheme: str) -> tuple[str, str]:
-    """SERVER_NAME and SERVER_PORT from a Host header, for a socket without an address."""
-    name, colon, port = host.rpartition(":")
-    if colon and port.isascii() and port.isdigit():
-        return name, port
-    return host, "443" if scheme == "https" else "80"
-
-
-def make_environ(
-    base: dict[str, Any],
-    request: web.BaseRequest,
-    script_name: str,
-    body: InputStream,
-    size: int,
-) -> dict[str, Any]:
-    """Build the environ for ``request`` on top of ``base``, the keys that never change.
-
-    ``base`` holds the ``wsgi.*`` constants (and ``wsgi.url_scheme`` when it is forced);
-    SCRIPT_NAME is the mount point and PATH_INFO the rest of the path.
-    """
-    environ = base.copy()
-    url = request.rel_url
-    path = _path_info(url.raw_path)
-    if script_name and not path.startswith(script_name):
-        raise web.HTTPNotFound()
-    environ["REQUEST_METHOD"] = request.method
-    environ["SCRIPT_NAME"] = script_name
-    environ["PATH_INFO"] = path[len(script_name) :]
-    environ["QUERY_STRING"] = url.raw_query_string
-    version = request.version
-    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or f"HTTP/{version[0]}.{version[1]}"
-    if "wsgi.url_scheme" not in environ:
-        environ["wsgi.url_scheme"] = request.scheme
-    environ["wsgi.input"] = body
-    environ["aiohttp.request"] = request
-    if size or request.body_exists:
-        environ["CONTENT_LENGTH"] = str(size)
-
-    keys = _HEADER_KEYS
-    for raw_name, raw_value in request.raw_headers:
-        key = keys.get(raw_name)
-        if key is None:
-            key = _header_key(raw_name)
-        if not key:
-            continue
-        value = raw_value.decode("latin-1")
-        if key in environ:
-            # Repeated headers are joined as one list-valued header; cookies use their own
-            # separator (RFC 6265) so that cookie parsers still see every pair.
-            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
-        environ[key] = value
-
-    transport = request.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    local = transport.get_extra_info("sockname") if transport is not None else None
-    if isinstance(peer, tuple):
-        environ["REMOTE_ADDR"] = peer[0]
-        environ["REMOTE_PORT"] = str(peer[1])
-    else:  # a unix socket: no address to tell
-        environ["REMOTE_ADDR"] = ""
-    if isinstance(local, tuple):
-        environ["SERVER_NAME"] = local[0]
-        environ["SERVER_PORT"] = str(local[1])
-    else:
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = _split_host(
-            environ.get("HTTP_HOST", "localhost"), environ["wsgi.url_scheme"]
-        )
-    return environ
 
 
 class WSGIHandler:

@@ -47,7 +47,13 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
-__all__ = ["DatabaseUse", "finish_request", "look_after_connections", "start_request"]
+__all__ = [
+    "DatabaseUse",
+    "finish_request",
+    "look_after_connections",
+    "start_request",
+    "watch_connections",
+]
 
 
 class DatabaseUse:
@@ -150,7 +156,10 @@ def _watch_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs:
         connection.execute_wrappers.insert(0, _note_query)
 
 
-connection_created.connect(_watch_connection, dispatch_uid="aiodjango.db.watch_connection")
+def watch_connections() -> None:
+    """Start watching the connections Django opens (idempotent); ``AppConfig.ready()`` and
+    ``get_aio_application()`` call it, so importing this module changes nothing."""
+    connection_created.connect(_watch_connection, dispatch_uid="aiodjango.db.watch_connection")
 
 
 def _close_old_connections(judge_age: bool) -> float | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from importlib import import_module
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from aiohttp import hdrs, web
 from asgiref.sync import sync_to_async
@@ -37,11 +37,7 @@ class _SessionState:
         self.saved = False
 
 
-# aiohttp >= 3.12 wants typed keys for request storage; older versions only have strings.
-if TYPE_CHECKING or hasattr(web, "RequestKey"):
-    _SESSION = web.RequestKey("session", _SessionState)
-else:
-    _SESSION = "aiodjango.sessions.session"
+_SESSION = web.RequestKey("aiodjango.session", _SessionState)
 
 
 def _signed(session: SessionBase) -> bool:
@@ -53,7 +49,7 @@ async def get_session(request: web.BaseRequest) -> SessionBase:
     """The Django session named by the request's session cookie, loaded (once per request).
 
     Any ``SESSION_ENGINE`` works. Without a cookie the session is new and empty. Changes are
-    saved by :func:`~aiodjango.auth.protect_lifted_view` after the view, or by
+    saved by :func:`~aiodjango.lifted.protection.protect_lifted_view` after the view, or by
     :func:`save_session`.
     """
     state = request.get(_SESSION)

@@ -24,38 +24,21 @@ import os
 import signal
 import socket as socket_module
 import stat
-import sys
-import threading
-import time
-import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 from wsgiref.types import WSGIApplication
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from aiodjango.wsgi import WSGIHandler, add_wsgi_route
+from ..wsgi import WSGIHandler, add_wsgi_route
+from .websockets import close_websockets_on_shutdown
 
-__all__ = [
-    "WEBSOCKETS",
-    "Server",
-    "close_websockets_on_shutdown",
-    "configure_server",
-    "leave_stuck_threads_behind",
-    "serve",
-    "watch_websocket",
-]
+__all__ = ["Server", "configure_server", "describe_address", "serve"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("aiodjango.server")
 
-#: Every websocket the application has prepared, so a shutdown can close them with 1001.
-#: Filled automatically (see :func:`close_websockets_on_shutdown` and :func:`watch_websocket`).
-WEBSOCKETS = web.AppKey("aiodjango.websockets", weakref.WeakSet[web.WebSocketResponse])
-#: How long closing the websockets may take at shutdown, when no Server sets its own bound.
-WEBSOCKET_CLOSE_TIMEOUT = 10.0
-_CLOSE_TIMEOUT = web.AppKey("aiodjango.websocket_close_timeout", float)
 
 #: An address as the socket reports it: a path for a unix socket, (host, port, ...) for TCP.
 Address = str | tuple[Any, ...]
@@ -319,111 +302,6 @@ class Server:
         if self._unix_socket is not None:
             return describe_address(self._unix_socket)
         return describe_address((self._host, self._port))
-
-
-def close_websockets_on_shutdown(
-    app: web.Application,
-    timeout: float = WEBSOCKET_CLOSE_TIMEOUT,
-    *,
-    watch_responses: bool = True,
-) -> None:
-    """Close every websocket ``app`` serves with code 1001 (going away) when it shuts down.
-
-    However the application is run (:class:`Server`, ``runserver``, gunicorn's aiohttp worker),
-    its ``on_shutdown`` signal comes before requests in flight are waited for, so clients hear
-    that the server is leaving instead of seeing their connection cut. Closing waits at most
-    ``timeout`` seconds for the clients' replies. Calling this again only changes ``timeout``.
-
-    With ``watch_responses`` every response the application prepares is looked at, through
-    aiohttp's ``on_response_prepare`` signal, which costs each request a little. Without it,
-    only the requests given to :func:`watch_websocket` are: ``get_aio_application()`` does this
-    for the websocket handshakes of lifted views, so its other requests pay nothing.
-    """
-    if WEBSOCKETS in app:
-        app[_CLOSE_TIMEOUT] = timeout
-        return
-    websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-    app[WEBSOCKETS] = websockets
-    app[_CLOSE_TIMEOUT] = timeout
-
-    async def track(request: web.Request, response: web.StreamResponse) -> None:
-        # Bound to this application's set: a websocket served by a sub-application is
-        # announced here too, with request.app naming the sub-application.
-        if isinstance(response, web.WebSocketResponse):
-            websockets.add(response)
-
-    if watch_responses:
-        app.on_response_prepare.append(track)
-    app.on_shutdown.append(_close_websockets)
-
-
-def watch_websocket(request: web.Request) -> None:
-    """Have the websocket prepared in answer to ``request`` closed when the application stops.
-
-    For handlers of an application set up with ``watch_responses=False`` (such as
-    ``get_aio_application()``'s) that open websockets; call it before preparing the response.
-    The nearest application with :func:`close_websockets_on_shutdown` set up closes it.
-    """
-    if type(request) is web.Request:
-        # aiohttp tells no one else that a response is being prepared: the request's class
-        # becomes one that does, for this request alone (same layout, one method more).
-        request.__class__ = _WatchedRequest
-
-
-class _WatchedRequest(web.Request):
-    """A request whose websocket response joins :data:`WEBSOCKETS` as it is prepared."""
-
-    __slots__ = ()
-
-    async def _prepare_hook(self, response: web.StreamResponse) -> None:
-        if isinstance(response, web.WebSocketResponse):
-            websockets = self.config_dict.get(WEBSOCKETS)
-            if websockets is not None:
-                websockets.add(response)
-        await super()._prepare_hook(response)
-
-
-async def _close_websockets(app: web.Application) -> None:
-    """Close every open websocket with 1001, all at once, waiting a bounded time for replies."""
-    # A websocket still in its handshake is not prepared yet and cannot be closed; its handler
-    # is cancelled with the other requests in flight once the shutdown timeout has passed.
-    open_websockets = [ws for ws in app[WEBSOCKETS] if ws.prepared and not ws.closed]
-    if not open_websockets:
-        return
-    logger.info("closing %d websocket(s)", len(open_websockets))
-    closing = [
-        asyncio.ensure_future(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown"))
-        for ws in open_websockets
-    ]
-    # close() waits for the client's reply; a client that never answers must not hold the
-    # shutdown longer than the bound.
-    _, pending = await asyncio.wait(closing, timeout=app[_CLOSE_TIMEOUT])
-    for task in pending:
-        task.cancel()
-
-
-def leave_stuck_threads_behind(grace: float = 1.0) -> None:
-    """Exit the process at once (status 0) if threads are still busy after a server stopped.
-
-    A WSGI request stuck in the application past ``shutdown_timeout`` keeps its worker thread,
-    and the interpreter would wait for it at exit (thread pools join their threads): a request
-    stuck forever would keep the process alive. Idle threads get ``grace`` seconds to end.
-    Call this after the server has stopped, when the process has nothing else to do.
-    """
-    deadline = time.monotonic() + grace
-    stuck = []
-    for thread in threading.enumerate():
-        if thread is threading.main_thread() or thread.daemon:
-            continue
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
-            stuck.append(thread.name)
-    if stuck:
-        logger.warning("exiting without waiting for busy threads: %s", ", ".join(stuck))
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def _listen_error(target: str, exc: OSError | UnicodeError) -> tuple[int | None, str]:

@@ -1,13 +1,13 @@
 """Lifting coroutine views out of the Django URLconf into aiohttp routes.
 
 At startup the whole URLconf is walked, through ``include()`` at any depth, and every view is
-judged once (:func:`~aiodjango.lifting.is_lifted`). Each lifted pattern becomes one aiohttp
+judged once (:func:`~aiodjango.routing.kinds.is_lifted`). Each lifted pattern becomes one aiohttp
 resource, added in Django's order and named like Django names it (``"ns:name"``).
 
 Django decides, aiohttp serves: a lifted resource matches paths with Django's own rules
-(:mod:`aiodjango.matching`), so it accepts exactly the URLs its pattern accepts, whatever the
+(:mod:`aiodjango.routing.matching`), so it accepts exactly the URLs its pattern accepts, whatever the
 regex contains. Order parity comes from the same rules: the earlier patterns that could match
-some of the same URLs are found at startup (:mod:`aiodjango.patterns`), and only a resource
+some of the same URLs are found at startup (:mod:`aiodjango.routing.patterns`), and only a resource
 that has such patterns checks them per request. When one of them matches, the resource
 declines and the request goes on through aiohttp's routing, to the lifted route Django would
 pick or to the WSGI catch-all behind. Most lifted routes have no such pattern and pay nothing.
@@ -28,21 +28,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .lifting import Handler, ViewWrapper, aiohttp_view, django_view, extras_problem, is_lifted
+from .kinds import Handler, ViewWrapper, extras_problem, is_lifted
 from .patterns import PatternChain
 from .resources import EncodedPathResource, LiftedResource
 
-__all__ = [
-    "Handler",
-    "LiftedPattern",
-    "LiftedRoute",
-    "ViewWrapper",
-    "add_lifted_routes",
-    "aiohttp_view",
-    "django_view",
-    "find_lifted_patterns",
-    "is_lifted",
-]
+__all__ = ["LiftedPattern", "LiftedRoute", "add_lifted_routes", "find_lifted_patterns"]
 
 _LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
 _ROUTE_NAME_PARTS = re.compile(r"[.:-]")

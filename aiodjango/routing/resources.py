@@ -22,7 +22,7 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
-from .lifting import Handler, ViewWrapper, takes_request_only
+from .kinds import Handler, ViewWrapper, takes_request_only
 from .matching import ChainMatcher
 
 if TYPE_CHECKING:

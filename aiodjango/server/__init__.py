@@ -1,0 +1,28 @@
+"""Serving any aiohttp or WSGI application: listening, signals and a graceful shutdown.
+
+This part of aiodjango imports no Django module. :mod:`~aiodjango.server.serving` holds
+:class:`Server`, :func:`configure_server` and :func:`serve`; :mod:`~aiodjango.server.websockets`
+closes open websockets at shutdown; :mod:`~aiodjango.server.exit` leaves threads stuck past the
+shutdown timeout; :mod:`~aiodjango.server.cli` is the ``aiodjango-serve`` command.
+"""
+
+from .exit import leave_stuck_threads_behind
+from .serving import Server, configure_server, describe_address, serve
+from .websockets import (
+    WEBSOCKET_CLOSE_TIMEOUT,
+    WEBSOCKETS,
+    close_websockets_on_shutdown,
+    watch_websocket,
+)
+
+__all__ = [
+    "WEBSOCKETS",
+    "WEBSOCKET_CLOSE_TIMEOUT",
+    "Server",
+    "close_websockets_on_shutdown",
+    "configure_server",
+    "describe_address",
+    "leave_stuck_threads_behind",
+    "serve",
+    "watch_websocket",
+]
