@@ -113,3 +113,10 @@ async def test_sites_of_a_server_on_a_given_socket() -> None:
         (site,) = server.sites
         assert isinstance(site, web.SockSite)
         assert server.addresses == [("127.0.0.1", port)] and server.port == port
+
+
+def test_p_is_short_for_port() -> None:
+    """aiohttp-wsgi-serve's -p works the same here."""
+    result = run_cli("-p", "65536", "tests.server.apps:application")
+    assert result.returncode == 2
+    assert "-p/--port" in result.stderr and "65536" in result.stderr
