@@ -7,7 +7,7 @@ shutdown timeout; :mod:`~aiodjango.server.cli` is the ``aiodjango-serve`` comman
 """
 
 from .exit import leave_stuck_threads_behind
-from .serving import Server, configure_server, describe_address, serve
+from .serving import Server, add_static_routes, configure_server, describe_address, serve
 from .websockets import (
     WEBSOCKET_CLOSE_TIMEOUT,
     WEBSOCKETS,
@@ -19,6 +19,7 @@ __all__ = [
     "WEBSOCKETS",
     "WEBSOCKET_CLOSE_TIMEOUT",
     "Server",
+    "add_static_routes",
     "close_websockets_on_shutdown",
     "configure_server",
     "describe_address",

@@ -25,7 +25,7 @@ from aiohttp import web
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .exit import leave_stuck_threads_behind
-from .serving import Server, configure_server
+from .serving import Server, add_static_routes, configure_server
 
 EXIT_USAGE = 2
 
@@ -141,6 +141,7 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     listen = parser.add_argument_group("listening")
     listen.add_argument("--host", default="0.0.0.0", help="address to bind (default: %(default)s)")
     listen.add_argument(
+        "-p",
         "--port",
         type=bounded_int(0, 65535),
         default=8080,
@@ -179,6 +180,12 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         default=[],
         metavar="/URL=DIR",
         help="serve the files in DIR under /URL (repeatable)",
+    )
+    serving.add_argument(
+        "--static-cors",
+        metavar="ORIGIN",
+        help="send Access-Control-Allow-Origin: ORIGIN (an origin or *) with the --static "
+        "files, and only with them (default: none)",
     )
     serving.add_argument(
         "--script-name",
@@ -298,6 +305,7 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         return configure_server(
             application,
             static=args.static,
+            static_cors=args.static_cors,
             script_name=args.script_name,
             **listen,
             **handler_kwargs,
@@ -307,8 +315,7 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         names = [*handler_kwargs, *(["script_name"] if args.script_name else [])]
         flags = ", ".join("--" + name.replace("_", "-") for name in names)
         raise UsageError(f"{args.application!r} is an aiohttp Application: {flags} do not apply")
-    for prefix, directory in args.static:
-        application.router.add_static(prefix, directory)
+    add_static_routes(application, args.static, args.static_cors)
     return Server(application, **listen)
 
 

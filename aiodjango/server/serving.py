@@ -35,7 +35,7 @@ from aiohttp.typedefs import Handler
 from ..wsgi import WSGIHandler, add_wsgi_route
 from .websockets import close_websockets_on_shutdown
 
-__all__ = ["Server", "configure_server", "describe_address", "serve"]
+__all__ = ["Server", "add_static_routes", "configure_server", "describe_address", "serve"]
 
 logger = logging.getLogger("aiodjango.server")
 
@@ -68,6 +68,7 @@ def configure_server(
     backlog: int = 1024,
     routes: Iterable[Route] = (),
     static: Iterable[StaticRoute] = (),
+    static_cors: str | None = None,
     on_finish: Iterable[FinishCallback] = (),
     script_name: str = "",
     shutdown_timeout: float = 60.0,
@@ -76,15 +77,15 @@ def configure_server(
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
 
     Static routes and extra routes come first; the WSGI application is mounted at
-    ``script_name`` and gets every other URL under it. Other keyword arguments go to
+    ``script_name`` and gets every other URL under it. ``static_cors`` is the
+    ``Access-Control-Allow-Origin`` of static files. Other keyword arguments go to
     :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens until :meth:`Server.start`.
     """
     unknown = sorted(set(handler_kwargs) - _HANDLER_OPTIONS)
     if unknown:
         raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
     app = web.Application()
-    for prefix, directory in static:
-        app.router.add_static(prefix, directory)
+    add_static_routes(app, static, static_cors)
     for method, path, view in routes:
         app.router.add_route(method, path, view)
     handler = WSGIHandler(application, **handler_kwargs)
@@ -112,6 +113,36 @@ def configure_server(
         backlog=backlog,
         shutdown_timeout=shutdown_timeout,
     )
+
+
+def add_static_routes(
+    app: web.Application, static: Iterable[StaticRoute], cors: str | None = None
+) -> None:
+    """Serve each ``(url_prefix, directory)`` with aiohttp's static files.
+
+    With ``cors``, those responses (and only those) carry ``Access-Control-Allow-Origin: cors``,
+    so that pages on another origin may load the files (fonts, scripts with integrity checks).
+    """
+    if cors is not None and (not cors or not cors.isprintable() or not cors.isascii()):
+        raise ValueError(f"static_cors must be an origin or '*', not {cors!r}")
+    resources = {app.router.add_static(prefix, directory) for prefix, directory in static}
+    if cors is None or not resources:
+        return
+
+    @web.middleware
+    async def allow_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The route that matched, not a prefix test: "/static" must not cover "/staticky".
+        if request.match_info.route.resource not in resources:
+            return await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:  # a 404 or 403 is readable cross-origin too
+            error.headers["Access-Control-Allow-Origin"] = cors
+            raise
+        response.headers["Access-Control-Allow-Origin"] = cors
+        return response
+
+    app.middlewares.append(allow_origin)
 
 
 async def _run_finish_callbacks(callbacks: Iterable[FinishCallback]) -> None:
@@ -177,6 +208,11 @@ class Server:
     def addresses(self) -> list[Address]:
         """The addresses listened on while the server runs (empty before start and after stop)."""
         return list(self._runner.addresses)
+
+    @property
+    def sites(self) -> list[web.BaseSite]:
+        """aiohttp's sites serving the application (one once started, none before or after)."""
+        return list(self._runner.sites)
 
     @property
     def port(self) -> int | None:

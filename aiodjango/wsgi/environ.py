@@ -72,13 +72,16 @@ def make_environ(
     environ["SCRIPT_NAME"] = script_name
     environ["PATH_INFO"] = path[len(script_name) :]
     environ["QUERY_STRING"] = url.raw_query_string
+    # The request target exactly as sent, as gunicorn (RAW_URI) and mod_wsgi (REQUEST_URI) give it.
+    environ["RAW_URI"] = environ["REQUEST_URI"] = request.raw_path
     version = request.version
     environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or f"HTTP/{version[0]}.{version[1]}"
     if "wsgi.url_scheme" not in environ:
         environ["wsgi.url_scheme"] = request.scheme
     environ["wsgi.input"] = body
     environ["aiohttp.request"] = request
-    if size or request.body_exists:
+    # "Content-Length: 0" is announced as "0", like gunicorn and wsgiref; no body, no key.
+    if size or request.body_exists or request.content_length is not None:
         environ["CONTENT_LENGTH"] = str(size)
 
     keys = _HEADER_KEYS
@@ -99,10 +102,11 @@ def make_environ(
     peer = transport.get_extra_info("peername") if transport is not None else None
     local = transport.get_extra_info("sockname") if transport is not None else None
     if isinstance(peer, tuple):
-        environ["REMOTE_ADDR"] = peer[0]
+        # REMOTE_HOST is the address too: resolving names would block on DNS (CGI allows it).
+        environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = peer[0]
         environ["REMOTE_PORT"] = str(peer[1])
-    else:  # a unix socket: no address to tell
-        environ["REMOTE_ADDR"] = ""
+    else:  # a unix socket: no address to tell, and no port at all
+        environ["REMOTE_ADDR"] = environ["REMOTE_HOST"] = ""
     if isinstance(local, tuple):
         environ["SERVER_NAME"] = local[0]
         environ["SERVER_PORT"] = str(local[1])

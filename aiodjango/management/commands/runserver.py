@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_request import BaseRequest
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -38,6 +38,7 @@ from django.utils import autoreload
 from aiodjango.application import get_internal_aio_application
 from aiodjango.server import close_websockets_on_shutdown, leave_stuck_threads_behind
 from aiodjango.server.cli import seconds
+from aiodjango.wsgi import WSGIHandler
 
 FRIENDLY_ERRORS = {
     errno.EACCES: "You don't have permission to access that port.",
@@ -89,7 +90,7 @@ class Command(DjangoRunserverCommand):
 
         app = get_internal_aio_application()
         if options["use_static_handler"] and (settings.DEBUG or options["insecure_serving"]):
-            app.middlewares.append(serve_static_files)
+            app.middlewares.append(static_files_middleware(app))
         try:
             asyncio.run(self.serve(app, options["shutdown_timeout"]))
         except OSError as error:
@@ -176,33 +177,79 @@ async def _stop_signal() -> None:
 
 
 class DjangoStyleAccessLogger(AbstractAccessLogger):
-    """One line per request on the ``django.server`` logger, as Django's runserver writes it."""
+    """One line per request on the ``django.server`` logger, as Django's runserver writes it:
+    the request line as sent, the status, the size of the body, at Django's level for the
+    status (errors for 5xx, warnings for 4xx)."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
+        status = response.status
+        level = (
+            logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        )
+        self.logger.log(
+            level,
             '"%s %s HTTP/%d.%d" %d %d',
             request.method,
-            request.path_qs,
+            request.raw_path,
             request.version.major,
             request.version.minor,
-            response.status,
-            response.body_length,
-            extra={"status_code": response.status, "request": None},
+            status,
+            body_size(request, response),
+            extra={"status_code": status, "request": None},
         )
 
 
-@web.middleware
-async def serve_static_files(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Serve ``STATIC_URL`` from the staticfiles finders, as Django's runserver does in DEBUG."""
-    prefix = str(settings.STATIC_URL or "")
-    if not prefix.startswith("/") or not request.path.startswith(prefix):
-        return await handler(request)
-    # request.path is already percent-decoded.
-    relative = posixpath.normpath(request.path[len(prefix) :]).lstrip("/")
-    found = await asyncio.get_running_loop().run_in_executor(None, find_static_file, relative)
-    if found is None:
-        raise web.HTTPNotFound(text=f"'{relative}' could not be found")
-    return web.FileResponse(found)
+def body_size(request: BaseRequest, response: web.StreamResponse) -> int:
+    """The bytes of body sent, as Django's runserver counts them (headers excluded).
+
+    aiohttp's ``body_length`` counts the headers and misses what went out with sendfile (static
+    files, ``FileResponse``), so the announced ``Content-Length`` is used when there is one.
+    """
+    if request.method == "HEAD" or status_has_no_body(response.status):
+        return 0
+    if response.content_length is not None:
+        return response.content_length
+    # A stream without a length (chunked): what aiohttp wrote, framing included.
+    return response.body_length
+
+
+def status_has_no_body(status: int) -> bool:
+    """1xx, 204 and 304 responses never carry a body (RFC 9110)."""
+    return status < 200 or status in (204, 304)
+
+
+def static_files_middleware(app: web.Application) -> Middleware:
+    """Serve ``STATIC_URL`` from the staticfiles finders, as Django's runserver does.
+
+    A file found is sent by aiohttp (sendfile). Anything else is handed to Django's own
+    ``StaticFilesHandler`` on a worker thread, so that a missing file gets Django's 404: the
+    debug page with ``DEBUG``, the project's ``404.html`` otherwise (``--insecure``).
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import get_internal_wsgi_application
+
+    # Misses are rare and only in development: two threads of their own are plenty.
+    not_found = WSGIHandler(StaticFilesHandler(get_internal_wsgi_application()), threads=2)
+
+    async def stop_not_found(app: web.Application) -> None:
+        not_found.shutdown(wait=False)
+
+    app.on_cleanup.append(stop_not_found)
+
+    @web.middleware
+    async def serve_static_files(request: web.Request, handler: Handler) -> web.StreamResponse:
+        prefix = str(settings.STATIC_URL or "")
+        if not prefix.startswith("/") or not request.path.startswith(prefix):
+            return await handler(request)
+        # request.path is already percent-decoded.
+        relative = posixpath.normpath(request.path[len(prefix) :]).lstrip("/")
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, find_static_file, relative)
+        if found is None:
+            return await not_found(request)
+        return web.FileResponse(found)
+
+    return serve_static_files
 
 
 def find_static_file(relative: str) -> str | None:
