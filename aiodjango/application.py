@@ -77,7 +77,7 @@ def get_aio_application(
         urlconf=urlconf,
         script_name=script_name,
         wrap_view=protect_lifted_view,
-        django_async=django_async,
+        django_async=django_async.handle,
     )
     add_wsgi_route(app.router, handler, script_name)
 

@@ -77,7 +77,8 @@ class DjangoAsyncHandler:
         self._max_body = max_request_body_size
         self._watch = _DisconnectWatch()
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler: serve ``request`` with Django."""
         if not request.body_exists:
             body, size = EMPTY_INPUT, 0
         else:
@@ -95,9 +96,17 @@ class DjangoAsyncHandler:
                 return response
             body, size = read
         connection = _Connection(request, body, self._watch)
+        # The connection is receive and send at once; Django hands it back to the bridge.
+        scope = self._scope(request, size)
+        django = asyncio.ensure_future(self._django(scope, connection, connection))  # type: ignore[arg-type]
         try:
-            # The connection is receive and send at once; Django hands it back to the bridge.
-            await self._django(self._scope(request, size), connection, connection)  # type: ignore[arg-type]
+            await asyncio.shield(django)
+        except asyncio.CancelledError:
+            # aiohttp cancels handlers of lost connections when told to (handler_cancellation):
+            # Django hears of it as a disconnect, cancels the view and finishes the request.
+            connection.abort()
+            await django
+            raise
         finally:
             body.close()  # Django closes it too, except when the request never reached it
         return connection.response
@@ -140,20 +149,27 @@ class _Connection:
     :meth:`respond`; ``receive()`` itself only ever reports the client going away.
     """
 
-    __slots__ = ("body", "request", "response", "watch")
+    __slots__ = ("aborted", "body", "request", "response", "watch")
 
     def __init__(self, request: web.Request, body: InputStream, watch: _DisconnectWatch) -> None:
         self.request = request
         self.body = body
         self.watch = watch
+        self.aborted = False
         #: What the aiohttp handler returns; Django always answers, this is the last resort.
         self.response: web.StreamResponse = plain(500, "Internal Server Error\n")
 
     async def __call__(self, message: dict[str, Any] | None = None) -> dict[str, Any]:
         if message is not None:  # Django sends through send_response, never with messages
             raise RuntimeError(f"unexpected ASGI message {message.get('type')!r}")
-        await self.watch.gone(self.request)
+        if not self.aborted:
+            await self.watch.gone(self.request)
         return {"type": "http.disconnect"}
+
+    def abort(self) -> None:
+        """Tell Django the client has gone, whether it is listening yet or not."""
+        self.aborted = True
+        self.watch.tell(self.request)
 
     async def respond(self, response: HttpResponseBase) -> None:
         """Write Django's response with aiohttp; a client gone mid-way is no error."""
@@ -258,6 +274,12 @@ class _DisconnectWatch:
             await future
         finally:
             del self._waiting[key]
+
+    def tell(self, request: web.Request) -> None:
+        """End the wait for ``request`` now."""
+        entry = self._waiting.get(id(request))
+        if entry is not None and not entry[1].done():
+            entry[1].set_result(None)
 
     def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         watched = False

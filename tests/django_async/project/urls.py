@@ -13,6 +13,8 @@ urlpatterns = [
     path("stream/sync/", views.stream_sync),
     path("download/", views.download),
     path("empty/", views.empty),
+    path("upload/", views.upload),
+    path("not-modified/", views.not_modified),
     path("slow/", views.slow),
     path("hang/", views.hang),
     path("sync/", views.sync_view),

@@ -5,9 +5,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
-from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 #: A regular file for FileResponse (sent with sendfile by aiodjango).
 DATA = Path(__file__).resolve()
@@ -63,6 +70,18 @@ async def stream_sync(request):  # type: ignore[no-untyped-def]
 
 async def download(request):  # type: ignore[no-untyped-def]
     return FileResponse(DATA.open("rb"), as_attachment=True, filename="views.py")
+
+
+@csrf_exempt
+async def upload(request):  # type: ignore[no-untyped-def]
+    body = request.body
+    return JsonResponse(
+        {"size": len(body), "sum": sum(body) % 65521, "type": type(request).__name__}
+    )
+
+
+async def not_modified(request):  # type: ignore[no-untyped-def]
+    return HttpResponseNotModified()
 
 
 async def empty(request):  # type: ignore[no-untyped-def]
