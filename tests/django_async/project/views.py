@@ -75,9 +75,9 @@ async def download(request):  # type: ignore[no-untyped-def]
 @csrf_exempt
 async def upload(request):  # type: ignore[no-untyped-def]
     body = request.body
-    return JsonResponse(
-        {"size": len(body), "sum": sum(body) % 65521, "type": type(request).__name__}
-    )
+    response = JsonResponse({"size": len(body), "sum": sum(body) % 65521})
+    response["X-Request-Class"] = type(request).__name__  # which path served it
+    return response
 
 
 async def not_modified(request):  # type: ignore[no-untyped-def]
