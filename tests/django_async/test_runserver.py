@@ -261,3 +261,35 @@ def test_the_command_lists_who_serves_each_pattern() -> None:
     assert rows["'sync/'"].endswith("Django, in a worker thread a sync view")
     assert rows["'ticker/<str:x>/'"].endswith("aiohttp uses aiohttp.web.json_response")
     assert "lifted by default (manage.py check warns: aiodjango.W003)" in rows["'undecided/'"]
+
+
+def test_gunicorns_aiohttp_worker_serves_them_alike(
+    servers: tuple[ServerProcess, ServerProcess], tmp_path: Path
+) -> None:
+    port = free_port()
+    (tmp_path / "gunicorn").mkdir()
+    gunicorn = ServerProcess(
+        [
+            Path(sys.executable).parent / "gunicorn",
+            "tests.django_async.project.wsgi:app",
+            "--worker-class",
+            "aiohttp.worker.GunicornWebWorker",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=project_env(DJANGO_SETTINGS_MODULE=SETTINGS),
+        logs=tmp_path / "gunicorn",
+    )
+    gunicorn.port = port
+    try:
+        _listening(gunicorn, port)
+        for method, path, body, headers in REQUESTS:
+            ours, django = (
+                ask(gunicorn, method, path, body, headers),
+                ask(servers[1], method, path, body, headers),
+            )
+            assert ours.compared() == django.compared(), path
+        assert ask(gunicorn, "GET", "/hello/").headers["X-Stamp-Mode"] == "async"
+    finally:
+        gunicorn.kill()
