@@ -26,6 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
+import django
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from asgiref.sync import sync_to_async
@@ -50,6 +51,9 @@ for _method, _parameters in (("read_body", ["receive"]), ("send_response", ["res
         f"ASGIHandler.{_method} no longer takes {_parameters}: aiodjango.django_async must follow"
     )
 
+#: Since Django 5.0, handle() closes the response and listens for disconnects; before,
+#: send_response() closed it and disconnects went unheard.
+_HANDLE_CLOSES_RESPONSES: Final = django.VERSION >= (5, 0)
 #: How often the connections of requests in Django's hands are checked for a client gone.
 DISCONNECT_POLL: Final = 0.2
 _NO_BODY_STATUSES: Final = frozenset([204, 304])
@@ -214,6 +218,9 @@ class _BridgedASGIHandler(ASGIHandler):
     async def send_response(self, response: HttpResponseBase, send: Any) -> None:
         connection: _Connection = send
         await connection.respond(response)
+        if not _HANDLE_CLOSES_RESPONSES:
+            # Django 4.2 closes the response (request_finished) at the end of send_response.
+            await sync_to_async(response.close, thread_sensitive=True)()
 
 
 def _regular_file(response: StreamingHttpResponse) -> Any:
