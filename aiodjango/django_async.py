@@ -43,8 +43,12 @@ __all__ = ["DjangoAsyncHandler"]
 
 logger = logging.getLogger("aiodjango.django_async")
 
-# The two ASGIHandler methods the bridge replaces: Django calls them from handle().
-for _method, _parameters in (("read_body", ["receive"]), ("send_response", ["response", "send"])):
+# The ASGIHandler methods the bridge calls (handle) and replaces (called from handle()).
+for _method, _parameters in (
+    ("handle", ["scope", "receive", "send"]),
+    ("read_body", ["receive"]),
+    ("send_response", ["response", "send"]),
+):
     _function = getattr(ASGIHandler, _method, None)
     assert inspect.iscoroutinefunction(_function), f"ASGIHandler.{_method} is no coroutine"
     assert list(inspect.signature(_function).parameters)[1:] == _parameters, (
@@ -102,7 +106,10 @@ class DjangoAsyncHandler:
         connection = _Connection(request, body, self._watch)
         # The connection is receive and send at once; Django hands it back to the bridge.
         scope = self._scope(request, size)
-        django = asyncio.ensure_future(self._django(scope, connection, connection))  # type: ignore[arg-type]
+        # handle(), not __call__(): without a ThreadSensitiveContext per request, Django's sync
+        # parts (sync middleware, signals, ORM calls of async views) share asgiref's one
+        # thread-sensitive thread, as lifted views' do, instead of a new thread per request.
+        django = asyncio.ensure_future(self._django.handle(scope, connection, connection))  # type: ignore[arg-type]
         try:
             await asyncio.shield(django)
         except asyncio.CancelledError:

@@ -159,7 +159,7 @@ def peers(threads: int) -> list[Peer]:
             "aiodjango",
             f"1 process: event loop + {threads} threads (gunicorn aiohttp worker)",
             _gunicorn_aiohttp("bench.site.wsgi:app"),
-            frozenset({"sync", "lifted", "websocket"}),
+            frozenset({"sync", "lifted", "django-async", "websocket"}),
         ),
         Peer(
             "aiohttp-wsgi",
