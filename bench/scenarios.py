@@ -304,6 +304,7 @@ async def async_crowd(server: Server, settings: Settings) -> Row:
         **_latencies(result),
         cpu_per_request=cpu / result.requests if result.requests else None,
         notes=f"GET {path} on {settings.crowd} connections (at best {best:,.0f} req/s)",
+        metrics={"best": best},
     )
 
 
