@@ -18,19 +18,20 @@ the way the WSGI adapter does it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
 import stat
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any, Final
 
 import django
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from multidict import CIMultiDict
 
@@ -125,6 +126,7 @@ class DjangoAsyncHandler:
     def _scope(self, request: web.Request, size: int) -> dict[str, Any]:
         """The ASGI scope Django's handler reads the request from."""
         url = request.rel_url
+        # The whole decoded path: routing only sends paths under the mount (root_path) here.
         path = django_path(url.raw_path, "") or "/"
         headers = [
             (name.lower(), value)
@@ -205,8 +207,9 @@ class _Connection:
                 if file is not None:
                     await sendfile(request, stream, file, file.tell(), _size_left(file))
                 else:
-                    async for block in _blocks(response):
-                        await stream.write(block)
+                    async with contextlib.aclosing(_blocks(response)) as blocks:
+                        async for block in blocks:
+                            await stream.write(block)
             await stream.write_eof()
         except ConnectionError:
             pass  # the client has gone; Django still closes the response
@@ -215,8 +218,25 @@ class _Connection:
             cut(request, stream)
 
 
+class _DjangoRequest(ASGIRequest):
+    """Django's ASGI request, its path split at the mount as Django's WSGI handler splits it.
+
+    ``ASGIRequest`` cuts ``FORCE_SCRIPT_NAME`` off the path as text, so ``/mount/`` would
+    leave ``go/`` of ``/mount/go/``; sync views under the same mount see ``/go/``.
+    """
+
+    def __init__(self, scope: dict[str, Any], body_file: InputStream) -> None:
+        super().__init__(scope, body_file)  # type: ignore[arg-type]  # read as a file only
+        path_info = scope["path"][len(scope["root_path"]) :] or "/"
+        self.path_info = self.META["PATH_INFO"] = path_info
+        prefix = (self.script_name or "").rstrip("/")
+        self.path = "{}/{}".format(prefix, path_info.replace("/", "", 1))
+
+
 class _BridgedASGIHandler(ASGIHandler):
     """Django's ASGI handler, reading the body aiodjango read and answering through aiohttp."""
+
+    request_class = _DjangoRequest
 
     async def read_body(self, receive: Any) -> InputStream:  # type: ignore[override]
         connection: _Connection = receive
@@ -245,7 +265,7 @@ def _size_left(file: Any) -> int:
     return int(os.fstat(file.fileno()).st_size - file.tell())
 
 
-async def _blocks(response: StreamingHttpResponse) -> AsyncIterator[bytes]:
+async def _blocks(response: StreamingHttpResponse) -> AsyncGenerator[bytes, None]:
     """The response's blocks; a sync iterator is advanced in Django's thread, one block a hop,
     so that a long stream is never gathered in memory (Django's ``__aiter__`` would)."""
     if response.is_async:

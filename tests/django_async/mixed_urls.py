@@ -7,13 +7,15 @@ view answered, on which path through the server, with which arguments.
 from typing import Any
 
 from aiohttp import web
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 from django.views import View
 
 
 def echo(label: str, request: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    return f"{label}|{args!r}|{sorted(kwargs.items())!r}|{type(request).__name__}"
+    kind = "ASGIRequest" if isinstance(request, ASGIRequest) else type(request).__name__
+    return f"{label}|{args!r}|{sorted(kwargs.items())!r}|{kind}"
 
 
 def lifted(label: str) -> Any:

@@ -185,3 +185,29 @@ async def _go_away(port: int, server: web.Server, finished: list[object], label:
     assert (await _get(port, "/hello/")).startswith(b"HTTP/1.1 200")
     assert await settle(lambda: len(finished) == before + 2)
     assert views.EVENTS.count(f"cancelled {label}") == 1
+
+
+async def test_a_view_that_raises_gets_djangos_500_and_the_server_goes_on(
+    aiohttp_client: AiohttpClient, finished: list[object]
+) -> None:
+    client = await serve(aiohttp_client)
+    before = len(finished)
+    response = await client.get("/boom/")
+    assert response.status == 500
+    assert "Server Error (500)" in await response.text()
+    assert await settle(lambda: len(finished) == before + 1)
+    response = await client.get("/boom/", params={"fail": "no"})
+    assert await response.text() == "no boom"
+
+
+async def test_under_a_mount_django_sees_its_script_name(
+    aiohttp_client: AiohttpClient, settings: Any
+) -> None:
+    settings.FORCE_SCRIPT_NAME = "/mount/"
+    client = await serve(aiohttp_client)
+    response = await client.get("/mount/go/", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"] == "/mount/pages/from-redirect/4/"
+    response = await client.get("/mount/upload/", data=b"x")
+    assert response.headers["X-Request-Class"] == "ASGIRequest"
+    assert (await client.get("/go/")).status == 404  # outside the mount

@@ -171,7 +171,7 @@ def test_the_command_lists_patterns_in_djangos_order() -> None:
     lines = out.getvalue().splitlines()
     listed = [line.split("  ")[0] for line in lines[1:]]
     assert listed[:2] == ["'hello/' [name='hello']", "'whoami/'"]
-    assert len(listed) == 17
+    assert len(listed) == 18
     out = io.StringIO()
     call_command(
         "aiodjango_views", urlconf="tests.django_async.project.urls", kind="aiohttp", stdout=out

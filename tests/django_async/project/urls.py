@@ -17,6 +17,7 @@ urlpatterns = [
     path("not-modified/", views.not_modified),
     path("slow/", views.slow),
     path("hang/", views.hang),
+    path("boom/", views.boom),
     path("sync/", views.sync_view),
     path("ticker/<str:x>/", views.ticker),
     path("undecided/", views.undecided),

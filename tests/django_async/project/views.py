@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
+from django.core.handlers.asgi import ASGIRequest
 from django.http import (
     FileResponse,
     HttpResponse,
@@ -76,7 +77,10 @@ async def download(request):  # type: ignore[no-untyped-def]
 async def upload(request):  # type: ignore[no-untyped-def]
     body = request.body
     response = JsonResponse({"size": len(body), "sum": sum(body) % 65521})
-    response["X-Request-Class"] = type(request).__name__  # which path served it
+    # Which path served it: Django's ASGI request on the loop, its WSGI request in a thread.
+    response["X-Request-Class"] = (
+        "ASGIRequest" if isinstance(request, ASGIRequest) else "WSGIRequest"
+    )
     return response
 
 
@@ -102,6 +106,12 @@ async def hang(request):  # type: ignore[no-untyped-def]
         EVENTS.append(f"cancelled {label}")
         raise
     return HttpResponse("never")
+
+
+async def boom(request):  # type: ignore[no-untyped-def]
+    if request.GET.get("fail", "yes") == "yes":
+        raise ValueError("boom")
+    return HttpResponse("no boom")
 
 
 def sync_view(request):  # type: ignore[no-untyped-def]
