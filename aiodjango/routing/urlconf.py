@@ -1,8 +1,10 @@
 """Lifting coroutine views out of the Django URLconf into aiohttp routes.
 
 At startup the whole URLconf is walked, through ``include()`` at any depth, and every view is
-judged once (:func:`~aiodjango.routing.kinds.is_lifted`). Each lifted pattern becomes one aiohttp
-resource, added in Django's order and named like Django names it (``"ns:name"``).
+judged once (:func:`~aiodjango.routing.kinds.decide`). Each lifted pattern becomes one aiohttp
+resource, added in Django's order and named like Django names it (``"ns:name"``); so does each
+pattern of a Django async view, when a handler for those is given (their resource hands the
+request to Django's async handler instead of calling the view).
 
 Django decides, aiohttp serves: a lifted resource matches paths with Django's own rules
 (:mod:`aiodjango.routing.matching`), so it accepts exactly the URLs its pattern accepts, whatever the
