@@ -31,6 +31,7 @@ import django
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from asgiref.sync import sync_to_async
+from django.core import signals
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from multidict import CIMultiDict
@@ -57,7 +58,7 @@ for _method, _parameters in (
     )
 
 #: Since Django 5.0, handle() closes the response and listens for disconnects; before,
-#: send_response() closed it and disconnects went unheard.
+#: send_response() closed it and the bridge itself must cancel Django when the client goes.
 _HANDLE_CLOSES_RESPONSES: Final = django.VERSION >= (5, 0)
 #: How often the connections of requests in Django's hands are checked for a client gone.
 DISCONNECT_POLL: Final = 0.2
@@ -112,12 +113,18 @@ class DjangoAsyncHandler:
         # thread-sensitive thread, as lifted views' do, instead of a new thread per request.
         django = asyncio.ensure_future(self._django.handle(scope, connection, connection))  # type: ignore[arg-type]
         try:
-            await asyncio.shield(django)
+            if _HANDLE_CLOSES_RESPONSES:
+                await asyncio.shield(django)
+            else:
+                await _until_done_or_gone(django, connection)
         except asyncio.CancelledError:
             # aiohttp cancels handlers of lost connections when told to (handler_cancellation):
             # Django hears of it as a disconnect, cancels the view and finishes the request.
             connection.abort()
-            await django
+            if _HANDLE_CLOSES_RESPONSES:
+                await django
+            else:
+                await _cancel_on_42(django)
             raise
         finally:
             body.close()  # Django closes it too, except when the request never reached it
@@ -248,6 +255,29 @@ class _BridgedASGIHandler(ASGIHandler):
         if not _HANDLE_CLOSES_RESPONSES:
             # Django 4.2 closes the response (request_finished) at the end of send_response.
             await sync_to_async(response.close, thread_sensitive=True)()
+
+
+async def _until_done_or_gone(django: asyncio.Future[Any], connection: _Connection) -> None:
+    """Django 4.2's handler does not listen for disconnects: wait for it or for the client to
+    go, and then cancel it and finish the request as Django 5 does."""
+    gone: asyncio.Future[Any] = asyncio.ensure_future(connection())
+    try:
+        await asyncio.wait([django, gone], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if django.done():
+        django.result()
+    else:
+        await _cancel_on_42(django)
+
+
+async def _cancel_on_42(django: asyncio.Future[Any]) -> None:
+    if django.done():
+        return
+    django.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await django
+    await sync_to_async(signals.request_finished.send)(sender=_BridgedASGIHandler)
 
 
 def _regular_file(response: StreamingHttpResponse) -> Any:
