@@ -162,6 +162,13 @@ def peers(threads: int) -> list[Peer]:
             frozenset({"sync", "lifted", "django-async", "websocket"}),
         ),
         Peer(
+            "aiodjango threads",
+            "aiodjango",
+            f"1 process: event loop + {threads} threads; async views in the threads too",
+            _gunicorn_aiohttp("bench.site.wsgi:threaded_app"),
+            frozenset({"django-async"}),
+        ),
+        Peer(
             "aiohttp-wsgi",
             "aiohttp-wsgi",
             f"1 process: event loop + {threads} threads",
