@@ -67,6 +67,8 @@ async def test_bodies_are_read_before_django_in_memory_or_spooled(
     aiohttp_client: AiohttpClient, size: int
 ) -> None:
     client = await serve(aiohttp_client, inbuf_overflow=4096)
+    assert (await client.post("/upload/", data=b"warm")).status == 200
+    fds = open_fds()
     body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
 
     async def chunked() -> Any:
@@ -78,6 +80,7 @@ async def test_bodies_are_read_before_django_in_memory_or_spooled(
         assert response.status == 200
         assert await response.json() == {"size": size, "sum": sum(body) % 65521}
         assert response.headers["X-Request-Class"] == "ASGIRequest"
+    assert await settle(lambda: open_fds() <= fds)  # spooled bodies are closed (and gone)
 
 
 async def test_a_body_over_the_limit_gets_413_without_reaching_django(
@@ -89,7 +92,16 @@ async def test_a_body_over_the_limit_gets_413_without_reaching_django(
     before = len(finished)
     response = await client.post("/upload/", data=b"x" * 1001)
     assert response.status == 413
-    assert len(finished) == before  # Django never saw it
+
+    async def chunked() -> Any:  # no Content-Length: the limit applies as it is read
+        for _ in range(11):
+            yield b"x" * 100
+
+    response = await client.post("/upload/", data=chunked())
+    assert response.status == 413
+    assert len(finished) == before  # Django never saw them
+    response = await client.post("/upload/", data=b"x" * 10)
+    assert response.status == 200
 
 
 async def test_streams_files_and_bodiless_answers(aiohttp_client: AiohttpClient) -> None:
