@@ -3,7 +3,9 @@
 It puts three things together, in the order a request meets them:
 
 1. ``STATIC_URL`` served from ``STATIC_ROOT`` by aiohttp (only with ``include_static=True``);
-2. the coroutine views lifted out of the URLconf, in Django's order (:mod:`aiodjango.routing`);
+2. the coroutine views of the URLconf, in Django's order (:mod:`aiodjango.routing`): aiohttp
+   views lifted out of it, and Django's async views, served on the loop by Django's own
+   async handler (:mod:`aiodjango.django_async`);
 3. everything else, handed to the Django WSGI application through :class:`~aiodjango.wsgi.WSGIHandler`.
 
 However it is run (``aiodjango-serve``, ``runserver``, gunicorn's aiohttp worker), a shutdown
@@ -23,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import import_string
 
+from .django_async import DjangoAsyncHandler
 from .lifted.db import watch_connections
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
@@ -31,6 +34,8 @@ from .wsgi import WSGIHandler, add_wsgi_route
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
 WSGI_HANDLER_KEY = web.AppKey("aiodjango_wsgi_handler", WSGIHandler)
+#: The WSGI adapter's options that Django's async views follow too.
+_SHARED_OPTIONS = frozenset(["url_scheme", "inbuf_overflow", "max_request_body_size"])
 
 
 def get_aio_application(
@@ -62,12 +67,17 @@ def get_aio_application(
 
     if include_static:
         add_static_root(app.router)
+    django_async = DjangoAsyncHandler(
+        script_name=script_name,
+        **{key: value for key, value in handler_options.items() if key in _SHARED_OPTIONS},
+    )
     add_lifted_routes(
         app.router,
         handler,
         urlconf=urlconf,
         script_name=script_name,
         wrap_view=protect_lifted_view,
+        django_async=django_async.handle,
     )
     add_wsgi_route(app.router, handler, script_name)
 

@@ -9,7 +9,6 @@ changes who answers.
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections.abc import Callable, Sequence
 from types import ModuleType
@@ -22,7 +21,13 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
-from .kinds import Handler, ViewWrapper, takes_request_only
+from .kinds import (
+    Handler,
+    ViewWrapper,
+    checked_response,
+    misjudged_request,
+    takes_request_only,
+)
 from .matching import ChainMatcher
 
 if TYPE_CHECKING:
@@ -67,7 +72,10 @@ class LiftedResource(web.Resource):
         urlconf: str | ModuleType | None,
         fallback: Handler,
         wrap_view: ViewWrapper | None,
+        handler: Handler | None = None,
     ) -> None:
+        """``handler``, when given, serves the requests instead of calling ``view`` (Django's
+        async handler for its async views)."""
         super().__init__(name=name)
         self._view = view
         self._matcher = matcher
@@ -84,9 +92,10 @@ class LiftedResource(web.Resource):
         self._exact_path = (
             None if matcher.literal is None or self._guards else mount + matcher.literal
         )
-        handler = self._view_handler()
-        if wrap_view is not None:
-            handler = wrap_view(handler, view)
+        if handler is None:
+            handler = self._view_handler()
+            if wrap_view is not None:
+                handler = wrap_view(handler, view)
         #: What aiohttp calls for this resource: the view, maybe wrapped.
         self.handler = handler
         self.add_route("*", handler)
@@ -99,12 +108,13 @@ class LiftedResource(web.Resource):
             return typing.cast(Handler, view)
         if not takes_request_only(view):
             return self._call_with_arguments
-        if inspect.iscoroutinefunction(view):
-            return typing.cast(Handler, view)
 
         async def call(request: web.Request) -> web.StreamResponse:
-            response: web.StreamResponse = await view(request)
-            return response
+            try:
+                response = await view(request)
+            except AttributeError as error:
+                return misjudged_request(view, request, error)
+            return checked_response(view, response)
 
         return call
 
@@ -116,8 +126,11 @@ class LiftedResource(web.Resource):
             # Only if the URLconf changed under a running app: let Django answer.
             return await self._fallback(request)
         args, kwargs = found
-        response: web.StreamResponse = await self._view(request, *args, **kwargs)
-        return response
+        try:
+            response = await self._view(request, *args, **kwargs)
+        except AttributeError as error:
+            return misjudged_request(self._view, request, error)
+        return checked_response(self._view, response)
 
     def _match(self, path: str) -> dict[str, str] | None:
         if path == self._exact_path:

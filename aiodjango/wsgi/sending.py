@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import IO
 
 from aiohttp import web
 
-from .exchange import Exchange, FileBody
+from .exchange import Exchange
 
-__all__ = ["plain", "send_file", "stream"]
+__all__ = ["cut", "plain", "send_file", "sendfile", "stream"]
 
 logger = logging.getLogger("aiodjango.wsgi")
 
@@ -36,7 +37,7 @@ async def stream(request: web.Request, exchange: Exchange) -> web.StreamResponse
                 size += len(block)
             exchange.consumed(size)
         if exchange.failed or exchange.remaining:
-            _cut(request, response)  # an incomplete body must not look complete
+            cut(request, response)  # an incomplete body must not look complete
         else:
             await response.write_eof()
     except ConnectionError:  # the client has gone
@@ -55,40 +56,42 @@ async def send_file(request: web.Request, exchange: Exchange) -> web.StreamRespo
         try:
             await response.prepare(request)
             if exchange.body_allowed and body.size:
-                await _sendfile(request, response, body)
+                await sendfile(request, response, body.file, body.offset, body.size)
             if body.short:
-                _cut(request, response)
+                cut(request, response)
             else:
                 await response.write_eof()
         except ConnectionError:
             pass  # the client has gone
         except OSError:
             logger.exception("Sending a wsgi.file_wrapper file failed")
-            _cut(request, response)
+            cut(request, response)
     return response
 
 
-async def _sendfile(request: web.Request, response: web.StreamResponse, body: FileBody) -> None:
-    """Send ``body`` with the loop's sendfile (its own fallback covers TLS); read it block by
-    block where the loop has no sendfile at all."""
+async def sendfile(
+    request: web.Request, response: web.StreamResponse, file: IO[bytes], offset: int, size: int
+) -> None:
+    """Send ``size`` bytes of ``file`` from ``offset`` with the loop's sendfile (its own fallback
+    covers TLS); read it block by block where the loop has no sendfile at all."""
     loop = asyncio.get_running_loop()
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("connection lost")
     try:
-        await loop.sendfile(transport, body.file, body.offset, body.size)
+        await loop.sendfile(transport, file, offset, size)
     except NotImplementedError:
-        body.file.seek(body.offset)
-        left = body.size
+        file.seek(offset)
+        left = size
         while left > 0:
-            block = await loop.run_in_executor(None, body.file.read, min(left, 1 << 16))
+            block = await loop.run_in_executor(None, file.read, min(left, 1 << 16))
             if not block:
                 break
             await response.write(block)
             left -= len(block)
 
 
-def _cut(request: web.Request, response: web.StreamResponse) -> None:
+def cut(request: web.Request, response: web.StreamResponse) -> None:
     """End the response by closing the connection: the client sees it is incomplete."""
     response.force_close()
     if request.transport is not None:
