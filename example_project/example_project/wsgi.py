@@ -18,9 +18,7 @@ from aiodjango import get_aio_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
 
 application = get_wsgi_application()
-app = get_aio_application(
-    application, include_static=os.environ.get("EXAMPLE_SERVE_STATIC") == "1"
-)
+app = get_aio_application(application, include_static=os.environ.get("EXAMPLE_SERVE_STATIC") == "1")
 # What loading created lives as long as the process: keep the garbage collector's full passes
 # off it, so that many websockets opening at once cause no long pause (see the deployment guide).
 gc.freeze()

@@ -29,7 +29,11 @@ pytestmark = pytest.mark.timeout(180)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 PASSWORD = "aiodjango-demo"
 #: Signs of an exception nobody handled, in a server's output.
-UNHANDLED = ("Task exception was never retrieved", "Error handling request", "Exception in callback")
+UNHANDLED = (
+    "Task exception was never retrieved",
+    "Error handling request",
+    "Exception in callback",
+)
 
 
 def base(server: ServerProcess) -> str:
@@ -51,7 +55,8 @@ async def cluster(
     redis_server: RedisServer,  # noqa: F811
 ) -> Cluster:
     cluster = Cluster(redis_server)
-    subprocess.run(
+    await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=example_project,
         env=project_env(),
@@ -108,11 +113,9 @@ async def alice(cluster: Cluster) -> AsyncIterator[aiohttp.ClientSession]:
     await client.close()
 
 
-async def next_event(
-    ws: aiohttp.ClientWebSocketResponse, kind: str, timeout: float = 10
-) -> dict[str, object]:
-    """The next event of type ``kind`` on a chat socket, skipping other kinds."""
-    async with asyncio.timeout(timeout):
+async def next_event(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, object]:
+    """The next event of type ``kind`` on a chat socket (within 10 s), skipping other kinds."""
+    async with asyncio.timeout(10):
         while True:
             message = await ws.receive()
             assert message.type == aiohttp.WSMsgType.TEXT, message
@@ -312,7 +315,8 @@ async def test_redis_restart_mid_chat_then_sigterm(
                 texts.add(str(event["text"]))
 
     collectors = [
-        asyncio.ensure_future(collect(m.ws, texts)) for m, texts in zip(members, received)
+        asyncio.ensure_future(collect(m.ws, texts))
+        for m, texts in zip(members, received, strict=True)
     ]
     number = 0
     while not set.intersection(*received):
