@@ -345,3 +345,58 @@ async def test_redis_restart_mid_chat_then_sigterm(
         output = master.stdout + master.stderr
         assert not [line for line in output.splitlines() if line.startswith(UNHANDLED)], output
     assert cluster.redis.subscribers("asgi__group__chat") == 0
+
+
+async def manage_shell(cluster: Cluster, project: Path, code: str) -> None:
+    """Run ``code`` in ``manage.py shell``: another process, sharing the database and Redis."""
+    await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=project,
+        env=project_env(REDIS_URL=cluster.redis.url),
+        check=True,
+        timeout=60,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+async def bob_on_both_masters(
+    cluster: Cluster, clients: list[aiohttp.ClientSession]
+) -> list[aiohttp.ClientWebSocketResponse]:
+    bob = await logged_in(cluster.masters[0], "bob")
+    clients.append(bob)
+    sockets = []
+    for master in cluster.masters:
+        ws = await bob.ws_connect(f"{base(master)}/chat/socket/")
+        await next_event(ws, "welcome")
+        sockets.append(ws)
+    return sockets
+
+
+async def close_code(ws: aiohttp.ClientWebSocketResponse) -> int | None:
+    async with asyncio.timeout(10):
+        while (message := await ws.receive()).type == aiohttp.WSMsgType.TEXT:
+            pass
+    return message.data if message.type == aiohttp.WSMsgType.CLOSE else None
+
+
+async def test_deactivating_or_deleting_a_user_elsewhere_closes_their_sockets_everywhere(
+    cluster: Cluster, example_project: Path
+) -> None:
+    # Sync code in a third process (a management shell): the signal closes the user's group.
+    get_bob = "from django.contrib.auth.models import User; bob = User.objects.get(username='bob')"
+    clients: list[aiohttp.ClientSession] = []
+    try:
+        sockets = await bob_on_both_masters(cluster, clients)
+        await manage_shell(
+            cluster, example_project, f"{get_bob}; bob.is_active = False; bob.save()"
+        )
+        assert [await close_code(ws) for ws in sockets] == [1008, 1008]
+
+        await manage_shell(cluster, example_project, f"{get_bob}; bob.is_active = True; bob.save()")
+        sockets = await bob_on_both_masters(cluster, clients)
+        await manage_shell(cluster, example_project, f"{get_bob}; bob.delete()")
+        assert [await close_code(ws) for ws in sockets] == [1008, 1008]
+    finally:
+        for client in clients:
+            await client.close()
