@@ -97,9 +97,14 @@ class Membership:
             raise RuntimeError("join() needs a prepared response: await prepare() first")
         self._relays = relays_for_this_loop()
         self._writer = asyncio.ensure_future(self._write())
-        for group in [*self.groups, *await identity_groups(self.request)]:
-            self._joined.append(group)
-            await self._relays.add(group, self)
+        try:
+            for group in [*self.groups, *await identity_groups(self.request)]:
+                self._joined.append(group)
+                await self._relays.add(group, self)
+        except BaseException as error:
+            # Not entered, so not exited either: leave what was joined now.
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
         return self
 
     async def __aexit__(

@@ -63,6 +63,16 @@ def _remember_serving_loop(loop: asyncio.AbstractEventLoop) -> None:
     global _serving_loop, _serving_thread
     _serving_loop = loop
     _serving_thread = threading.get_ident()
+    # gunicorn runs no system checks: say it here too, once per process.
+    from .workers import in_memory_layer_with_workers
+
+    found = in_memory_layer_with_workers()
+    if found is not None:
+        logger.warning(
+            "%s asks for %d worker processes, but the channel layer is in-memory: group "
+            "messages reach only this process's sockets (set CHANNEL_LAYERS to a Redis layer)",
+            *found,
+        )
 
 
 on_first_relays.append(_remember_serving_loop)

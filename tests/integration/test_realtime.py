@@ -400,3 +400,31 @@ async def test_deactivating_or_deleting_a_user_elsewhere_closes_their_sockets_ev
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_several_workers_on_the_in_memory_layer_say_so_in_the_log(
+    start_server: StartServer, example_project: Path
+) -> None:
+    port = free_port()
+    master = start_server(
+        [
+            GUNICORN,
+            "example_project.wsgi:app",
+            "-k",
+            "aiohttp.worker.GunicornWebWorker",
+            "-w",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=example_project,
+    )
+    master.port = port
+    await master.wait_for_port(port)
+    client = await logged_in(master, "alice")
+    async with client, client.ws_connect(f"{base(master)}/chat/socket/") as ws:
+        await next_event(ws, "welcome")
+        await master.wait_for_output(
+            "gunicorn's command line asks for 2 worker processes, but the channel layer is "
+            "in-memory"
+        )
