@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from yarl import URL
 from tests.support.browser import browser  # noqa: F401  (a fixture)
 from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
 
-from .conftest import ServerProcess, StartServer, free_port, project_env
+from .conftest import ROOT, ServerProcess, StartServer, free_port, project_env
 
 pytestmark = pytest.mark.timeout(180)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -48,21 +49,44 @@ class Cluster:
     masters: list[ServerProcess] = field(default_factory=list)
 
 
+@pytest.fixture(scope="module")
+def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project, migrated, with its demo users and collected static files, once."""
+    copy = tmp_path_factory.mktemp("prepared") / "example_project"
+    shutil.copytree(
+        ROOT / "example_project",
+        copy,
+        ignore=shutil.ignore_patterns("db.sqlite3", "staticfiles", "__pycache__"),
+    )
+    for command in (
+        ["migrate", "--noinput", "-v", "0"],
+        ["create_demo_users"],
+        ["collectstatic", "--noinput", "-v", "0"],
+    ):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=copy,
+            env=project_env(),
+            check=True,
+            timeout=120,
+            stdout=subprocess.DEVNULL,
+        )
+    return copy
+
+
+@pytest.fixture
+def project(prepared_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the prepared project (its database included), for one test to change."""
+    return Path(shutil.copytree(prepared_project, tmp_path / "example_project"))
+
+
 @pytest.fixture
 async def cluster(
     start_server: StartServer,
-    example_project: Path,
+    project: Path,
     redis_server: RedisServer,  # noqa: F811
 ) -> Cluster:
     cluster = Cluster(redis_server)
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=example_project,
-        env=project_env(),
-        check=True,
-        timeout=120,
-    )
     for _ in range(2):
         port = free_port()
         master = start_server(
@@ -78,7 +102,7 @@ async def cluster(
                 "--graceful-timeout",
                 "20",
             ],
-            cwd=example_project,
+            cwd=project,
             env={"REDIS_URL": redis_server.url, "EXAMPLE_SERVE_STATIC": "1"},
         )
         master.port = port
@@ -260,21 +284,24 @@ async def test_a_socket_that_never_reads_delays_no_one_and_is_disconnected(
     text = "\U0001f600" * 490
     delays: list[float] = []
     overflowed = "disconnecting a client that does not read"
-    for number in range(2000):
+    # Batches of ten: each batch's time is the slowest of its messages to reach every reader.
+    for batch in range(0, 2000, 10):
         if all(overflowed in master.stderr for master in cluster.masters):
             break
         sent = time.monotonic()
-        await sender.send_str(f"{number} {text}")
+        for number in range(batch, batch + 10):
+            await sender.send_str(f"{number} {text}")
         for member in members:
-            event = await next_event(member.ws, "message")
-            assert str(event["text"]).startswith(f"{number} "), event
+            for number in range(batch, batch + 10):
+                event = await next_event(member.ws, "message")
+                assert str(event["text"]).startswith(f"{number} "), event
         delays.append(time.monotonic() - sent)
     else:
         pytest.fail("the silent sockets were never found too slow")
     delays.sort()
     # Generous bounds for a loaded machine; bench/ measures the real figures.
-    assert delays[len(delays) // 2] < 0.5, delays[-20:]
-    assert delays[-1] < 3.0, delays[-20:]
+    assert delays[len(delays) // 2] < 1.0, delays[-10:]
+    assert delays[-1] < 5.0, delays[-10:]
     # Each silent socket's queue stayed bounded: it was disconnected, not buffered without end.
     for raw in silent:
         with raw:
@@ -381,21 +408,19 @@ async def close_code(ws: aiohttp.ClientWebSocketResponse) -> int | None:
 
 
 async def test_deactivating_or_deleting_a_user_elsewhere_closes_their_sockets_everywhere(
-    cluster: Cluster, example_project: Path
+    cluster: Cluster, project: Path
 ) -> None:
     # Sync code in a third process (a management shell): the signal closes the user's group.
     get_bob = "from django.contrib.auth.models import User; bob = User.objects.get(username='bob')"
     clients: list[aiohttp.ClientSession] = []
     try:
         sockets = await bob_on_both_masters(cluster, clients)
-        await manage_shell(
-            cluster, example_project, f"{get_bob}; bob.is_active = False; bob.save()"
-        )
+        await manage_shell(cluster, project, f"{get_bob}; bob.is_active = False; bob.save()")
         assert [await close_code(ws) for ws in sockets] == [1008, 1008]
 
-        await manage_shell(cluster, example_project, f"{get_bob}; bob.is_active = True; bob.save()")
+        await manage_shell(cluster, project, f"{get_bob}; bob.is_active = True; bob.save()")
         sockets = await bob_on_both_masters(cluster, clients)
-        await manage_shell(cluster, example_project, f"{get_bob}; bob.delete()")
+        await manage_shell(cluster, project, f"{get_bob}; bob.delete()")
         assert [await close_code(ws) for ws in sockets] == [1008, 1008]
     finally:
         for client in clients:
@@ -403,7 +428,7 @@ async def test_deactivating_or_deleting_a_user_elsewhere_closes_their_sockets_ev
 
 
 async def test_several_workers_on_the_in_memory_layer_say_so_in_the_log(
-    start_server: StartServer, example_project: Path
+    start_server: StartServer, project: Path
 ) -> None:
     port = free_port()
     master = start_server(
@@ -417,7 +442,7 @@ async def test_several_workers_on_the_in_memory_layer_say_so_in_the_log(
             "--bind",
             f"127.0.0.1:{port}",
         ],
-        cwd=example_project,
+        cwd=project,
     )
     master.port = port
     await master.wait_for_port(port)
