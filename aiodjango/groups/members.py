@@ -197,6 +197,10 @@ class Membership:
             # a response already finished): this member is done.
             logger.debug("%s: stopped writing (%s)", self.request.path, error)
             self._closed.set()
+        except Exception:
+            # A message that render() cannot handle: say so, and close rather than go quiet.
+            logger.exception("%s: a group message could not be sent", self.request.path)
+            self._close(1011, "internal error")
 
     async def _next(self) -> LayerMessage | None:
         """The next queued message; None when an event stream has been idle for a heartbeat."""

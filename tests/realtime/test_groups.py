@@ -257,3 +257,19 @@ async def test_the_classic_redis_layer_is_joined_again_after_a_restart(
         assert json.loads(message.data)["type"] == "after"
         break
     await ws.close()
+
+
+async def test_a_message_render_cannot_handle_closes_the_socket_with_1011(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    def render(message: dict[str, Any]) -> str:
+        return str(message["text"])  # KeyError for a message without text
+
+    _room, client = await serve(render=render)
+    ws = await member(client, "rendering")
+    await agroup_send("rendering", {"type": "note", "text": "fine"})
+    assert await ws.receive_str(timeout=10) == "fine"
+    await agroup_send("rendering", {"type": "note"})
+    message = await ws.receive(timeout=10)
+    assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, 1011)
+    assert "a group message could not be sent" in caplog.text
