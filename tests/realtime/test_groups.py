@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from channels.layers import channel_layers
 from django.test import override_settings
 
+from aiodjango import get_aio_application
 from aiodjango.groups import aclose_group, agroup_send, channel_layer, join
 from aiodjango.groups.members import Membership
 from aiodjango.groups.relay import existing_relays
@@ -273,3 +274,19 @@ async def test_a_message_render_cannot_handle_closes_the_socket_with_1011(
     message = await ws.receive(timeout=10)
     assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, 1011)
     assert "a group message could not be sent" in caplog.text
+
+
+async def test_async_to_sync_in_django_views_runs_on_the_serving_loop(
+    aiohttp_client: AiohttpClient,
+) -> None:
+    with override_settings(ROOT_URLCONF="tests.realtime.urls"):
+        client = await aiohttp_client(get_aio_application(urlconf="tests.realtime.urls"))
+        ws = await client.ws_connect("/room/")
+        assert await ws.receive_str(timeout=10) == "joined"
+        # asgiref is pointed at the loop serving the group members, as Channels' servers do.
+        async with client.get("/loop/") as response:
+            assert await response.text() == str(id(asyncio.get_running_loop()))
+        async with client.get("/send/", params={"text": "from a sync view"}) as response:
+            assert await response.text() == "sent"
+        assert json.loads(await ws.receive_str(timeout=10))["text"] == "from a sync view"
+        await ws.close()
