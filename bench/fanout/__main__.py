@@ -44,8 +44,10 @@ def free_port() -> int:
 
 def server_argv(name: str, port: int) -> list[str]:
     bind = ["--bind", f"127.0.0.1:{port}", "-w", "2"]
-    if name == "aiodjango":
-        worker = ["--worker-class", "aiohttp.worker.GunicornWebWorker"]
+    if name.startswith("aiodjango"):
+        uvloop = name == "aiodjango-uvloop"
+        worker_class = "GunicornUVLoopWebWorker" if uvloop else "GunicornWebWorker"
+        worker = ["--worker-class", f"aiohttp.worker.{worker_class}"]
         return [str(BIN / "gunicorn"), "bench.fanout.aio:app", *worker, *bind]
     return [
         str(BIN / "uvicorn"),
@@ -222,7 +224,12 @@ def main() -> int:
     parser.add_argument("--sockets", type=int, default=5000)
     parser.add_argument("--sends", type=int, default=50)
     parser.add_argument("--burst", type=int, default=20)
-    parser.add_argument("--servers", nargs="+", default=["aiodjango", "channels"])
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=["aiodjango", "aiodjango-uvloop", "channels"],
+        choices=["aiodjango", "aiodjango-uvloop", "channels"],
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     binary = shutil.which("redis-server")
