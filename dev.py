@@ -60,7 +60,8 @@ def ensure_debian_package(command: str, package: str) -> None:
 
 
 def run(addrport: str = "127.0.0.1:8000") -> None:
-    ensure_venv("")
+    # The redis extra lets the example use Redis as its channel layer when REDIS_URL is set.
+    ensure_venv("redis")
     manage = EXAMPLE / "manage.py"
     step(PYTHON, manage, "migrate", "--noinput", cwd=EXAMPLE)
     step(PYTHON, manage, "create_demo_users", cwd=EXAMPLE)
@@ -74,6 +75,7 @@ def test() -> None:
     if not os.environ.get("AIODJANGO_CHROMIUM"):
         ensure_debian_package("chromium", "chromium")
     ensure_debian_package("wrk", "wrk")
+    ensure_debian_package("redis-server", "redis-server")  # the real-time tests' channel layer
     step(BIN / "ruff", "check", ".")
     step(BIN / "ruff", "format", "--check", ".")
     step(BIN / "mypy")

@@ -7,12 +7,16 @@ of misbehaving at request time. CI runs the oldest and newest versions we suppor
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import os
+import threading
 from collections.abc import Callable
 
 from aiohttp import web
+from asgiref.sync import AsyncToSync, SyncToAsync
 
-__all__ = ["watch_prepare"]
+__all__ = ["run_async_to_sync_on", "watch_prepare"]
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -51,3 +55,23 @@ def _watching_class(callback: PrepareCallback) -> type[web.Request]:
             await super()._prepare_hook(response)
 
     return WatchedRequest
+
+
+# asgiref: ``async_to_sync`` called in a thread with no running loop looks for the loop to run
+# on in ``SyncToAsync.threadlocal`` (``main_event_loop`` and ``main_event_loop_pid``), which
+# ``SyncToAsync`` sets for its own threads. Threads that asgiref did not start have no public
+# way to name that loop; aiodjango.groups names the serving loop for its WSGI worker threads.
+assert {"main_event_loop", "main_event_loop_pid"} <= set(
+    AsyncToSync.__call__.__code__.co_consts
+) and isinstance(SyncToAsync.threadlocal, threading.local), (
+    "asgiref's AsyncToSync no longer finds its loop in SyncToAsync.threadlocal: "
+    "aiodjango.groups needs a new way to run async_to_sync on the serving loop"
+)
+
+
+def run_async_to_sync_on(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``async_to_sync`` in the current thread run its coroutine on ``loop``."""
+    threadlocal = SyncToAsync.threadlocal
+    if getattr(threadlocal, "main_event_loop", None) is not loop:
+        threadlocal.main_event_loop = loop
+        threadlocal.main_event_loop_pid = os.getpid()

@@ -93,3 +93,25 @@ def check_undecided_views(
         for pattern in patterns
         if pattern.decision.undecided
     ]
+
+
+@register()
+def check_channel_layer_workers(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The in-memory channel layer while several worker processes are asked for."""
+    from .groups.workers import in_memory_layer_with_workers
+
+    found = in_memory_layer_with_workers()
+    if found is None:
+        return []
+    place, count = found
+    return [
+        Warning(
+            f"{place} asks for {count} worker processes, but the channel layer is in-memory: "
+            "group messages (aiodjango.groups, Channels' group_send) reach only the sockets "
+            "of the process that sends them.",
+            hint="Set CHANNEL_LAYERS to a Redis layer (channels_redis) shared by all workers.",
+            id="aiodjango.W020",
+        )
+    ]
