@@ -7,12 +7,19 @@ of misbehaving at request time. CI runs the oldest and newest versions we suppor
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-__all__ = ["watch_prepare"]
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+    from django.middleware.csrf import CsrfViewMiddleware
+
+__all__ = ["CsrfRejected", "csrf_check_class", "watch_prepare"]
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -51,3 +58,45 @@ def _watching_class(callback: PrepareCallback) -> type[web.Request]:
             await super()._prepare_hook(response)
 
     return WatchedRequest
+
+
+class CsrfRejected(Exception):
+    """Django's CSRF checks refused a request; ``reason`` is Django's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@functools.cache
+def csrf_check_class() -> type[CsrfViewMiddleware]:
+    """``CsrfViewMiddleware`` whose checks raise :class:`CsrfRejected` instead of answering.
+
+    Django: every refusal of ``CsrfViewMiddleware.process_view`` goes through
+    ``_reject(request, reason)``, which logs and renders ``CSRF_FAILURE_VIEW``. Lifted views run
+    the checks on the event loop, where rendering (templates, maybe the database) must not
+    happen; the subclass reports the refusal, and ``failure_response()`` renders Django's answer
+    in a worker thread. Imported lazily, so that the WSGI adapter loads no Django;
+    :mod:`aiodjango.lifted.csrf` calls this at its import, so the assertion runs then.
+    """
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    reject = getattr(CsrfViewMiddleware, "_reject", None)
+    assert reject is not None and list(inspect.signature(reject).parameters) == [
+        "self",
+        "request",
+        "reason",
+    ], (
+        "django.middleware.csrf.CsrfViewMiddleware._reject(request, reason) is gone: "
+        "aiodjango.lifted.csrf needs a new way to hear of a CSRF refusal"
+    )
+
+    class ReportingCsrfCheck(CsrfViewMiddleware):
+        def _reject(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            raise CsrfRejected(reason)
+
+        def failure_response(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            """Django's own answer to the refusal: logged, ``CSRF_FAILURE_VIEW`` rendered."""
+            return super()._reject(request, reason)  # type: ignore[misc,no-any-return]
+
+    return ReportingCsrfCheck

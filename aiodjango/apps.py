@@ -14,5 +14,7 @@ class AiodjangoConfig(AppConfig):
         # opened, so that lifted views' connections are looked after.
         from . import checks  # noqa: F401
         from .lifted.db import watch_connections
+        from .lifted.middleware import watch_settings
 
         watch_connections()
+        watch_settings()
