@@ -22,7 +22,10 @@ from .._compat import CsrfRejected, csrf_check_class
 from .requests import DjangoRequest, View, aiohttp_response, forbidden, request_locator
 from .sessions import get_session
 
-__all__ = ["csrf_protect"]
+__all__ = ["CSRF_PROTECTED_ATTRIBUTE", "csrf_protect"]
+
+#: Set on what :func:`csrf_protect` returns, for the system checks (:mod:`aiodjango.lifted.checks`).
+CSRF_PROTECTED_ATTRIBUTE = "aiodjango_csrf_protected"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -79,4 +82,5 @@ def csrf_protect(view: View) -> View:
                 return refusal
         return await view(*args, **kwargs)
 
+    setattr(protected, CSRF_PROTECTED_ATTRIBUTE, True)
     return cast(View, protected)
