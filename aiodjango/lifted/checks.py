@@ -1,7 +1,7 @@
 """System checks naming the lifted views that a project's security middleware does not reach.
 
 Lifted views bypass ``MIDDLEWARE``. aiodjango applies some middleware to them itself
-(:data:`~aiodjango.lifted.middleware.APPLIED_MIDDLEWARE`), gives the effect of others on demand
+(:func:`~aiodjango.lifted.middleware.applied_middleware`), gives the effect of others on demand
 (sessions, users, CSRF with :func:`~aiodjango.lifted.csrf_protect`), and knows that some make no
 promise a lifted view misses. Any other middleware is reported, with the lifted views it does
 not protect, so that the bypass is never silent.
@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 
 from ..routing import LiftedPattern, find_lifted_patterns
 from .csrf import CSRF_PROTECTED_ATTRIBUTE
-from .middleware import APPLIED_MIDDLEWARE
+from .middleware import applied_middleware
 
 __all__ = ["check_bypassed_middleware", "check_unprotected_unsafe_methods"]
 
@@ -70,6 +70,7 @@ def check_bypassed_middleware(
 ) -> list[CheckMessage]:
     """Middleware in ``MIDDLEWARE`` whose protection lifted views do not get."""
     bypassed = []
+    applied = applied_middleware()
     for path in settings.MIDDLEWARE:
         if path in NOT_BYPASSED:
             continue
@@ -77,7 +78,7 @@ def check_bypassed_middleware(
             middleware = import_string(path)
         except ImportError:
             continue  # Django's own checks and startup report it
-        if isinstance(middleware, type) and issubclass(middleware, APPLIED_MIDDLEWARE):
+        if isinstance(middleware, type) and issubclass(middleware, applied):
             continue
         bypassed.append(path)
     if not bypassed:

@@ -40,22 +40,30 @@ from .hosts import forget_verdicts
 from .requests import DjangoRequest
 
 __all__ = [
-    "APPLIED_MIDDLEWARE",
     "LiftedMiddleware",
+    "applied_middleware",
     "current_middleware",
     "login_probe",
+    "login_required_middleware",
     "watch_settings",
 ]
 
-# Django 5.1 and later; None on 4.2 and 5.0.
-LoginRequiredMiddleware: type | None = getattr(
-    import_module("django.contrib.auth.middleware"), "LoginRequiredMiddleware", None
-)
 
-#: Middleware classes (and their subclasses) whose effect lifted views get.
-APPLIED_MIDDLEWARE: tuple[type, ...] = (SecurityMiddleware, XFrameOptionsMiddleware) + (
-    (LoginRequiredMiddleware,) if LoginRequiredMiddleware is not None else ()
-)
+def login_required_middleware() -> type | None:
+    """Django's ``LoginRequiredMiddleware`` (5.1 and later), or None.
+
+    Imported on first use: its module imports the auth models, which need the app registry.
+    """
+    module = import_module("django.contrib.auth.middleware")
+    found: type | None = getattr(module, "LoginRequiredMiddleware", None)
+    return found
+
+
+def applied_middleware() -> tuple[type, ...]:
+    """Middleware classes (and their subclasses) whose effect lifted views get."""
+    login = login_required_middleware()
+    return (SecurityMiddleware, XFrameOptionsMiddleware) + ((login,) if login else ())
+
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -82,6 +90,10 @@ class LiftedMiddleware:
     secure_headers: Headers
     login_required: Any  # a LoginRequiredMiddleware, or None
 
+    @property
+    def adds_headers(self) -> bool:
+        return bool(self.headers or self.secure_headers)
+
     def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """Add the middleware's headers to a response being prepared, unless it has its own."""
         headers = self.headers
@@ -99,19 +111,17 @@ def _no_response(request: HttpRequest) -> HttpResponse:
 
 def _load() -> LiftedMiddleware:
     classes: list[Any] = [import_string(path) for path in settings.MIDDLEWARE]
+    wanted = applied_middleware()
     applied: list[Callable[..., Any]] = [
-        cls for cls in classes if isinstance(cls, type) and issubclass(cls, APPLIED_MIDDLEWARE)
+        cls for cls in classes if isinstance(cls, type) and issubclass(cls, wanted)
     ]
     instances = [cls(_no_response) for cls in applied]
     security = [m for m in instances if isinstance(m, SecurityMiddleware)]
     with_headers = [
         m for m in instances if isinstance(m, SecurityMiddleware | XFrameOptionsMiddleware)
     ]
-    login = [
-        m
-        for m in instances
-        if LoginRequiredMiddleware is not None and isinstance(m, LoginRequiredMiddleware)
-    ]
+    login_class = login_required_middleware()
+    login = [m for m in instances if login_class is not None and isinstance(m, login_class)]
     return LiftedMiddleware(
         ssl_redirect=next((m for m in security if m.redirect), None),
         headers=_headers_added(with_headers, "http"),

@@ -54,15 +54,15 @@ def protect_lifted_view(handler: Handler, view: object) -> Handler:
     shown_to_login_middleware = login_probe(view)
 
     async def protected(request: web.Request) -> web.StreamResponse:
+        middleware = current_middleware()
         websocket = is_websocket_handshake(request)
-        if not websocket:
+        if not websocket and middleware.adds_headers:
             # Every response prepared for the request, the view's own streams included.
             watch_prepare(request, _add_middleware_headers)
         if not host_allowed(request):
             return disallowed_host(request)
         if len(request.headers.getall(hdrs.COOKIE, ())) > 1:
             request = _one_cookie_header(request)
-        middleware = current_middleware()
         if middleware.ssl_redirect is not None:
             location = ssl_redirect(middleware.ssl_redirect, request)
             if location is not None:

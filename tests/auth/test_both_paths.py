@@ -8,7 +8,12 @@ secure answer Django gives from both.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,12 +28,14 @@ from pytest_django import Settings
 
 from aiodjango import get_aio_application
 from aiodjango.lifted import hosts
-from aiodjango.lifted.middleware import LoginRequiredMiddleware
+from aiodjango.lifted.middleware import login_required_middleware
 
 from ..conftest import AiohttpClient
 from .conftest import login
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 Client = TestClient[web.Request, web.Application]
 Start = Callable[..., Awaitable[Client]]
@@ -150,7 +157,7 @@ async def test_several_cookie_headers_are_read_as_django_reads_them(
     for path in ("/django/echo/", "/lifted/echo/"):
         code, body = await raw_get(client.port, path, headers)
         assert code == 200
-        answers[path] = __import__("json").loads(body)
+        answers[path] = json.loads(body)
     expected = {"first": "1", "second": "2", "third": "3", **dict([session_cookie.split("=", 1)])}
     assert answers["/django/echo/"]["cookies"] == expected
     assert answers["/lifted/echo/"]["cookies"] == expected
@@ -215,7 +222,9 @@ async def test_ssl_redirect(start: Start, settings: Settings) -> None:
     assert await status(secure, "GET", "/lifted/page/") == 200
 
 
-@pytest.mark.skipif(LoginRequiredMiddleware is None, reason="LoginRequiredMiddleware: Django 5.1+")
+@pytest.mark.skipif(
+    login_required_middleware() is None, reason="LoginRequiredMiddleware: Django 5.1+"
+)
 async def test_login_required_middleware_covers_lifted_views(
     start: Start, settings: Settings, alice: User
 ) -> None:
@@ -242,3 +251,13 @@ async def test_login_required_middleware_covers_lifted_views(
     async with client.ws_connect("/lifted/socket/", headers={**own, **cookie}) as socket:
         await socket.send_str("hi")
         assert await socket.receive_str(timeout=5) == "echo: hi"
+
+
+def test_the_application_imports_before_django_is_set_up() -> None:
+    """``project/wsgi.py`` may import aiodjango before ``get_wsgi_application()``."""
+    code = "import aiodjango.application, aiodjango.lifted.protection"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
