@@ -34,10 +34,13 @@ _verdicts: dict[str, bool] = {}
 _VERDICTS_MAX = 1024
 
 
-def _raw_host(request: web.BaseRequest) -> str | None:
-    """What Django's ``get_host()`` would judge, when the headers alone tell it."""
+def _raw_host(request: web.BaseRequest, forwarded: bool) -> str | None:
+    """What Django's ``get_host()`` would judge, when the headers alone tell it.
+
+    ``forwarded`` is ``USE_X_FORWARDED_HOST``, read once per settings by the caller.
+    """
     headers = request.headers
-    if settings.USE_X_FORWARDED_HOST and _X_FORWARDED_HOST in headers:
+    if forwarded and _X_FORWARDED_HOST in headers:
         # As a WSGI server joins repeated headers (aiohttp refuses repeated Host headers).
         return ",".join(headers.getall(_X_FORWARDED_HOST))
     return headers.get(hdrs.HOST)
@@ -53,9 +56,12 @@ def _judge(raw_host: str) -> bool:
     return True
 
 
-def host_allowed(request: web.BaseRequest) -> bool:
-    """Whether Django's ``request.get_host()`` accepts the request's host."""
-    raw_host = _raw_host(request)
+def host_allowed(request: web.BaseRequest, forwarded: bool) -> bool:
+    """Whether Django's ``request.get_host()`` accepts the request's host.
+
+    ``forwarded`` is the ``USE_X_FORWARDED_HOST`` setting.
+    """
+    raw_host = _raw_host(request, forwarded)
     if raw_host is None:
         # No Host header (HTTP/1.0): Django falls back on the server's name and port.
         try:
@@ -73,7 +79,7 @@ def host_allowed(request: web.BaseRequest) -> bool:
 
 def disallowed_host(request: web.BaseRequest) -> web.Response:
     """Django's answer to a refused host: 400, logged on ``django.security.DisallowedHost``."""
-    host = _raw_host(request)
+    host = _raw_host(request, settings.USE_X_FORWARDED_HOST)
     security_logger.error(
         "Invalid HTTP_HOST header: %r. You may need to add %r to ALLOWED_HOSTS.",
         host,

@@ -81,7 +81,7 @@ class _Probe(HttpRequest):
 
 @dataclass(frozen=True)
 class LiftedMiddleware:
-    """The project's middleware, as far as lifted views get it."""
+    """The project's middleware (and the settings read per request), for lifted views."""
 
     #: SecurityMiddleware when it may redirect to HTTPS.
     ssl_redirect: SecurityMiddleware | None
@@ -89,6 +89,8 @@ class LiftedMiddleware:
     headers: Headers
     secure_headers: Headers
     login_required: Any  # a LoginRequiredMiddleware, or None
+    #: The ``USE_X_FORWARDED_HOST`` setting.
+    forwarded_host: bool = False
 
     @property
     def adds_headers(self) -> bool:
@@ -97,12 +99,11 @@ class LiftedMiddleware:
     def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
         """Add the middleware's headers to a response being prepared, unless it has its own."""
         headers = self.headers
-        if self.secure_headers != headers and DjangoRequest(request).is_secure():
+        if self.secure_headers is not headers and DjangoRequest(request).is_secure():
             headers = self.secure_headers
-        response_headers = response.headers
+        setdefault = response.headers.setdefault
         for name, value in headers:
-            if name not in response_headers:
-                response_headers[name] = value
+            setdefault(name, value)
 
 
 def _no_response(request: HttpRequest) -> HttpResponse:
@@ -122,11 +123,15 @@ def _load() -> LiftedMiddleware:
     ]
     login_class = login_required_middleware()
     login = [m for m in instances if login_class is not None and isinstance(m, login_class)]
+    headers = _headers_added(with_headers, "http")
+    secure_headers = _headers_added(with_headers, "https")
     return LiftedMiddleware(
         ssl_redirect=next((m for m in security if m.redirect), None),
-        headers=_headers_added(with_headers, "http"),
-        secure_headers=_headers_added(with_headers, "https"),
+        headers=headers,
+        # The same object when equal: then the scheme need not be known.
+        secure_headers=headers if secure_headers == headers else secure_headers,
         login_required=login[0] if login else None,
+        forwarded_host=bool(settings.USE_X_FORWARDED_HOST),
     )
 
 

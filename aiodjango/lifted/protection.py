@@ -59,7 +59,7 @@ def protect_lifted_view(handler: Handler, view: object) -> Handler:
         if not websocket and middleware.adds_headers:
             # Every response prepared for the request, the view's own streams included.
             watch_prepare(request, _add_middleware_headers)
-        if not host_allowed(request):
+        if not host_allowed(request, middleware.forwarded_host):
             return disallowed_host(request)
         if len(request.headers.getall(hdrs.COOKIE, ())) > 1:
             request = _one_cookie_header(request)
