@@ -62,7 +62,10 @@ def protect_lifted_view(handler: Handler, view: object) -> Handler:
         if not host_allowed(request, middleware.forwarded_host):
             return disallowed_host(request)
         if len(request.headers.getall(hdrs.COOKIE, ())) > 1:
-            request = _one_cookie_header(request)
+            try:
+                request = _one_cookie_header(request)
+            except UnicodeEncodeError:  # header bytes that are not UTF-8, as aiohttp kept them
+                return web.Response(status=400, text="400 Bad Request: malformed headers\n")
         if middleware.ssl_redirect is not None:
             location = ssl_redirect(middleware.ssl_redirect, request)
             if location is not None:

@@ -261,3 +261,21 @@ def test_the_application_imports_before_django_is_set_up() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
+
+
+async def test_cookie_headers_that_are_not_utf8_get_400(start: Start) -> None:
+    """Joining several Cookie headers must not fail on bytes aiohttp could not decode."""
+    client = await start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+    try:
+        writer.write(
+            b"GET /lifted/echo/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"Cookie: a=\xe9\xff\r\nCookie: b=2\r\n\r\n"
+        )
+        answer = await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == b"400"  # not a 500 from joining them
+    assert body == b"400 Bad Request: malformed headers\n"
+    assert await status(client, "GET", "/lifted/page/") == 200
