@@ -24,7 +24,7 @@ from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import import_string
 
 from .lifted.db import watch_connections
-from .lifted.middleware import watch_settings
+from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.websockets import close_websockets_on_shutdown
@@ -59,6 +59,7 @@ def get_aio_application(
 
     watch_connections()
     watch_settings()
+    current_middleware()  # loaded now: a MIDDLEWARE entry that does not import fails at startup
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
