@@ -154,6 +154,7 @@ async def test_several_cookie_headers_are_read_as_django_reads_them(
     session_cookie = "; ".join(f"{k}={v}" for k, v in (await login(alice)).items())
     headers = [("Cookie", "first=1"), ("Cookie", "second=2; third=3"), ("Cookie", session_cookie)]
     answers = {}
+    assert client.port is not None
     for path in ("/django/echo/", "/lifted/echo/"):
         code, body = await raw_get(client.port, path, headers)
         assert code == 200

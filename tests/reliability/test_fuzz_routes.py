@@ -190,12 +190,14 @@ def make_view(label: str, lifted: bool, request_only: bool = False) -> Any:
     if lifted and request_only:
         # Its values are match_info's text, which Django's converted arguments cannot be
         # compared with: the label shows who answered.
-        async def view(request: web.Request) -> web.Response:  # type: ignore[misc]
+        async def view(request: web.Request) -> web.Response:
             return web.Response(text=request_only_echo(label))
 
     elif lifted:
 
-        async def view(request: web.Request, *args: Any, **kwargs: Any) -> web.Response:
+        async def view(  # type: ignore[misc]
+            request: web.Request, *args: Any, **kwargs: Any
+        ) -> web.Response:
             return web.Response(text=echo(label, args, kwargs))
 
     else:
