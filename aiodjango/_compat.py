@@ -8,15 +8,22 @@ of misbehaving at request time. CI runs the oldest and newest versions we suppor
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import os
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from asgiref.sync import AsyncToSync, SyncToAsync
 
-__all__ = ["run_async_to_sync_on", "watch_prepare"]
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+    from django.middleware.csrf import CsrfViewMiddleware
+
+__all__ = ["CsrfRejected", "csrf_check_class", "run_async_to_sync_on", "watch_prepare"]
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -75,3 +82,45 @@ def run_async_to_sync_on(loop: asyncio.AbstractEventLoop) -> None:
     if getattr(threadlocal, "main_event_loop", None) is not loop:
         threadlocal.main_event_loop = loop
         threadlocal.main_event_loop_pid = os.getpid()
+
+
+class CsrfRejected(Exception):
+    """Django's CSRF checks refused a request; ``reason`` is Django's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@functools.cache
+def csrf_check_class() -> type[CsrfViewMiddleware]:
+    """``CsrfViewMiddleware`` whose checks raise :class:`CsrfRejected` instead of answering.
+
+    Django: every refusal of ``CsrfViewMiddleware.process_view`` goes through
+    ``_reject(request, reason)``, which logs and renders ``CSRF_FAILURE_VIEW``. Lifted views run
+    the checks on the event loop, where rendering (templates, maybe the database) must not
+    happen; the subclass reports the refusal, and ``failure_response()`` renders Django's answer
+    in a worker thread. Imported lazily, so that the WSGI adapter loads no Django;
+    :mod:`aiodjango.lifted.csrf` calls this at its import, so the assertion runs then.
+    """
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    reject = getattr(CsrfViewMiddleware, "_reject", None)
+    assert reject is not None and list(inspect.signature(reject).parameters) == [
+        "self",
+        "request",
+        "reason",
+    ], (
+        "django.middleware.csrf.CsrfViewMiddleware._reject(request, reason) is gone: "
+        "aiodjango.lifted.csrf needs a new way to hear of a CSRF refusal"
+    )
+
+    class ReportingCsrfCheck(CsrfViewMiddleware):
+        def _reject(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            raise CsrfRejected(reason)
+
+        def failure_response(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            """Django's own answer to the refusal: logged, ``CSRF_FAILURE_VIEW`` rendered."""
+            return super()._reject(request, reason)  # type: ignore[misc,no-any-return]
+
+    return ReportingCsrfCheck

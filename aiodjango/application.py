@@ -27,10 +27,12 @@ from django.utils.module_loading import import_string
 
 from .django_async import DjangoAsyncHandler
 from .lifted.db import watch_connections
+from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
+from .wsgi.environ import URL_SCHEME
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
 WSGI_HANDLER_KEY = web.AppKey("aiodjango_wsgi_handler", WSGIHandler)
@@ -61,9 +63,15 @@ def get_aio_application(
         script_name = (settings.FORCE_SCRIPT_NAME or "").rstrip("/")
 
     watch_connections()
+    watch_settings()
+    current_middleware()  # loaded now: a MIDDLEWARE entry that does not import fails at startup
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
+    url_scheme = handler_options.get("url_scheme")
+    if url_scheme is not None:
+        # The one scheme of every request, for lifted views as for the WSGI application.
+        app[URL_SCHEME] = url_scheme
 
     if include_static:
         add_static_root(app.router)

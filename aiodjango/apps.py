@@ -18,8 +18,10 @@ class AiodjangoConfig(AppConfig):
         from .groups.identity import connect_signals
         from .groups.sending import use_serving_loop
         from .lifted.db import watch_connections
+        from .lifted.middleware import watch_settings
 
         watch_connections()
+        watch_settings()
         # Sockets close when their login ends; Django views' async_to_sync runs on the loop
         # that serves the group members (see aiodjango.groups).
         connect_signals()

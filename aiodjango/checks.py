@@ -9,6 +9,7 @@ from django.apps import AppConfig, apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
+from .lifted import checks as lifted_checks  # noqa: F401  (registers the middleware checks)
 from .routing import find_lifted_patterns, find_view_patterns
 from .routing.kinds import view_label
 

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 from aiohttp import web
 from django.urls import get_script_prefix, reverse
@@ -21,6 +21,7 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
+from ..wsgi.environ import path_info
 from .kinds import (
     Handler,
     ViewWrapper,
@@ -33,19 +34,23 @@ from .matching import ChainMatcher
 if TYPE_CHECKING:
     from aiohttp.web_urldispatcher import _InfoDict
 
+_Resolve = tuple[web.UrlMappingMatchInfo | None, set[str]]
+_ANY_METHOD = frozenset({"*"})
+
 #: The characters Django's ``reverse()`` leaves unquoted in a path.
 _PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
-def django_path(path: str, mount: str) -> str | None:
-    """The path Django resolves for a request path, or None outside the mount.
+def django_path(raw_path: str, mount: str) -> str | None:
+    """The path Django resolves for a request's raw path, or None outside the mount.
 
-    aiohttp hands resources the path in a partly or fully percent-encoded form depending on
-    its version; decoding it the way Django's WSGI handler decodes PATH_INFO gives the same
-    text either way. The mount takes ``/prefix`` and ``/prefix/...``, not ``/prefixed``.
+    Decoded once, exactly as the WSGI path computes PATH_INFO
+    (:func:`~aiodjango.wsgi.environ.path_info`) and Django decodes it: ``%%33%31`` stays
+    ``%31``. The mount takes ``/prefix`` and ``/prefix/...``, not ``/prefixed``.
     """
-    if "%" in path:
-        path = repercent_broken_unicode(unquote_to_bytes(path)).decode()
+    path = raw_path
+    if "%" in path or not path.isascii():
+        path = repercent_broken_unicode(path_info(path).encode("latin-1")).decode()
     if mount:
         if not path.startswith(mount):
             return None
@@ -98,7 +103,7 @@ class LiftedResource(web.Resource):
                 handler = wrap_view(handler, view)
         #: What aiohttp calls for this resource: the view, maybe wrapped.
         self.handler = handler
-        self.add_route("*", handler)
+        self._route = self.add_route("*", handler)
 
     def _view_handler(self) -> Handler:
         """Call the view the way its signature asks, with as few layers as possible."""
@@ -132,7 +137,16 @@ class LiftedResource(web.Resource):
             return misjudged_request(self._view, request, error)
         return checked_response(self._view, response)
 
+    async def resolve(self, request: web.Request) -> _Resolve:
+        """Match the request's raw path: aiohttp's own ``resolve()`` would hand ``_match`` a
+        path with some escapes already decoded, and Django decodes only once."""
+        values = self._match(request.rel_url.raw_path)
+        if values is None:
+            return None, set()
+        return web.UrlMappingMatchInfo(values, self._route), set(_ANY_METHOD)
+
     def _match(self, path: str) -> dict[str, str] | None:
+        """The route's values for a raw path, or None when Django picks another view."""
         if path == self._exact_path:
             return {}
         decoded = django_path(path, self._mount)
@@ -206,7 +220,7 @@ class EncodedPathResource(web.Resource):
         self._scan = tuple(scan)
         self._mount = mount
         self._fallback = fallback
-        self.add_route("*", self._handle)
+        self._route = self.add_route("*", self._handle)
 
     def _find(self, path: str) -> tuple[LiftedResource, dict[str, str]] | None:
         decoded = django_path(path, self._mount)
@@ -218,8 +232,15 @@ class EncodedPathResource(web.Resource):
                 return None if resource is None else (resource, values)
         return None
 
+    async def resolve(self, request: web.Request) -> _Resolve:
+        """Look at the raw path, as :meth:`LiftedResource.resolve` does."""
+        values = self._match(request.rel_url.raw_path)
+        if values is None:
+            return None, set()
+        return web.UrlMappingMatchInfo(values, self._route), set(_ANY_METHOD)
+
     def _match(self, path: str) -> dict[str, str] | None:
-        if "%" not in path:
+        if "%" not in path and path.isascii():
             return None
         found = self._find(path)
         return found[1] if found is not None else None

@@ -14,7 +14,14 @@ from django.views import View
 
 
 def echo(label: str, request: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    kind = "ASGIRequest" if isinstance(request, ASGIRequest) else type(request).__name__
+    # The path through the server: Django's async handler, aiohttp (whatever subclass of its
+    # Request a response watch gives it), or the WSGI handler.
+    if isinstance(request, ASGIRequest):
+        kind = "ASGIRequest"
+    elif isinstance(request, web.BaseRequest):
+        kind = "Request"
+    else:
+        kind = type(request).__name__
     return f"{label}|{args!r}|{sorted(kwargs.items())!r}|{kind}"
 
 

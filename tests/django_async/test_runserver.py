@@ -177,7 +177,7 @@ def test_the_aiohttp_style_view_is_still_lifted(
     assert answer.body == b'{"served_by": "aiohttp", "x": "abc"}'
     assert "X-Stamp" not in answer.headers  # no Django middleware around lifted views
     answer = ask(ours, "GET", "/undecided/")
-    assert answer.body == b"undecided, aiohttp.web_request"
+    assert answer.body == b"undecided, an aiohttp request"
 
 
 def test_runserver_and_check_name_the_undecided_view(

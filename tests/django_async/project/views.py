@@ -131,4 +131,5 @@ async def undecided(request):  # type: ignore[no-untyped-def]
 
 
 async def _respond(request):  # type: ignore[no-untyped-def]
-    return web.Response(text=f"undecided, {type(request).__module__}")
+    kind = "an aiohttp request" if isinstance(request, web.BaseRequest) else type(request).__name__
+    return web.Response(text=f"undecided, {kind}")
