@@ -15,8 +15,7 @@ from django.test import override_settings
 from aiodjango import get_aio_application
 from aiodjango.application import get_internal_aio_application
 from aiodjango.server import WEBSOCKETS, watch_websocket
-
-from .conftest import AiohttpClient
+from tests.support.servers import AiohttpClient
 
 URLCONF = "tests.project.urls"
 

@@ -17,6 +17,8 @@ import pytest
 from bench.scenarios import QUICK, SCENARIOS
 from bench.servers import ROOT, Peer, peers
 
+pytestmark = pytest.mark.slow
+
 
 def expected_rows() -> set[tuple[str, str]]:
     return {

@@ -7,9 +7,9 @@ from aiohttp import web
 from pytest_django import Settings
 
 from aiodjango.lifted import allow_any_origin, protect_lifted_view
+from tests.support.servers import ServeLifted
 
 from . import views
-from .conftest import Serve
 
 
 async def handshake(client: object, path: str, origin: str | None, method: str = "GET") -> int:
@@ -25,8 +25,8 @@ async def handshake(client: object, path: str, origin: str | None, method: str =
     return 101
 
 
-async def test_same_origin_accepted_cross_origin_refused(serve: Serve) -> None:
-    client = await serve(echo=views.echo_socket)
+async def test_same_origin_accepted_cross_origin_refused(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}") == 101
     assert await handshake(client, "/echo/", "http://localhost:3000") == 101  # in ALLOWED_HOSTS
     assert await handshake(client, "/echo/", "http://evil.example") == 403
@@ -35,24 +35,24 @@ async def test_same_origin_accepted_cross_origin_refused(serve: Serve) -> None:
     assert await handshake(client, "/echo/", "http://[::1") == 403  # malformed
 
 
-async def test_a_handshake_with_another_method_is_checked_too(serve: Serve) -> None:
+async def test_a_handshake_with_another_method_is_checked_too(serve_lifted: ServeLifted) -> None:
     """aiohttp opens a websocket whatever the request's method: the Origin check must not care."""
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "http://evil.example", method="POST") == 403
     assert (
         await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}", method="POST") == 101
     )
 
 
-async def test_absent_origin_is_accepted(serve: Serve) -> None:
+async def test_absent_origin_is_accepted(serve_lifted: ServeLifted) -> None:
     """Clients that are not browsers send no Origin and carry no ambient cookies to abuse."""
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", None) == 101
 
 
-async def test_allowed_hosts_patterns(serve: Serve, settings: Settings) -> None:
+async def test_allowed_hosts_patterns(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.ALLOWED_HOSTS = [".example.com", "127.0.0.1"]
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "https://example.com") == 101
     assert await handshake(client, "/echo/", "https://chat.EXAMPLE.com:8443") == 101
     assert await handshake(client, "/echo/", "https://example.com.evil.example") == 403
@@ -62,11 +62,11 @@ async def test_allowed_hosts_patterns(serve: Serve, settings: Settings) -> None:
 
 
 async def test_debug_with_empty_allowed_hosts_allows_local_origins(
-    serve: Serve, settings: Settings
+    serve_lifted: ServeLifted, settings: Settings
 ) -> None:
     settings.DEBUG = True
     settings.ALLOWED_HOSTS = []
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "http://localhost:8000") == 101
     assert await handshake(client, "/echo/", "http://app.localhost:8000") == 101
     assert await handshake(client, "/echo/", "http://[::1]:8000") == 101
@@ -75,9 +75,11 @@ async def test_debug_with_empty_allowed_hosts_allows_local_origins(
     assert await handshake(client, "/echo/", "http://localhost:8000") == 403
 
 
-async def test_csrf_trusted_origins_are_accepted(serve: Serve, settings: Settings) -> None:
+async def test_csrf_trusted_origins_are_accepted(
+    serve_lifted: ServeLifted, settings: Settings
+) -> None:
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.net", "https://*.example.org"]
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "https://app.example.net") == 101
     assert await handshake(client, "/echo/", "http://app.example.net") == 403
     assert await handshake(client, "/echo/", "https://other.example.net") == 403
@@ -86,25 +88,25 @@ async def test_csrf_trusted_origins_are_accepted(serve: Serve, settings: Setting
     assert await handshake(client, "/echo/", "http://chat.example.org") == 403
 
 
-async def test_allow_any_origin_opts_out(serve: Serve) -> None:
-    client = await serve(public=views.public_socket)
+async def test_allow_any_origin_opts_out(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(public=views.public_socket)
     socket = await client.ws_connect("/public/", headers={"Origin": "http://evil.example"})
     assert await socket.receive_str(timeout=5) == "public"
     await socket.close()
 
 
-async def test_allow_any_origin_on_a_class_based_view(serve: Serve) -> None:
+async def test_allow_any_origin_on_a_class_based_view(serve_lifted: ServeLifted) -> None:
     @allow_any_origin
     class Public(web.View):
         async def get(self) -> web.WebSocketResponse:
             return await views.echo_socket(self.request)
 
-    client = await serve(("GET", "/public/", Public))
+    client = await serve_lifted(("GET", "/public/", Public))
     assert await handshake(client, "/public/", "http://evil.example") == 101
 
 
-async def test_plain_http_requests_are_not_checked(serve: Serve) -> None:
-    client = await serve(plain=views.plain)
+async def test_plain_http_requests_are_not_checked(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(plain=views.plain)
     response = await client.get("/plain/", headers={"Origin": "http://evil.example"})
     assert (response.status, await response.text()) == (200, "plain")
 

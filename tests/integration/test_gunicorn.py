@@ -10,9 +10,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from .conftest import StartServer, free_port
+from tests.support.processes import StartServer, free_port
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 

@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiodjango.wsgi import WSGIHandler, add_wsgi_route
-from tests.routing.conftest import LiveServer
+from tests.support.servers import LiveServer
+
+pytestmark = pytest.mark.slow
 
 MOUNT = "/mount"
 TCHAR = string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~"

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import pytest
 from aiohttp import web
 from django.urls import Resolver404, clear_url_caches, include, path, re_path, resolve
 from hypothesis import HealthCheck, event, given, settings
@@ -29,6 +30,8 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from aiodjango.routing import add_lifted_routes
+
+pytestmark = pytest.mark.slow
 
 FALLBACK = "fallback"
 

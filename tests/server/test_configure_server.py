@@ -18,7 +18,8 @@ from aiohttp import web
 
 from aiodjango.server import Server, configure_server, describe_address
 from tests.server.apps import Gate, make_app, native, websocket_echo
-from tests.server.running import wait_until
+from tests.support.measures import open_fds, refuses_connections
+from tests.support.waiting import settle
 
 
 @pytest.fixture
@@ -45,19 +46,6 @@ async def get_json(url: str, **kwargs: Any) -> Any:
         return await response.json()
 
 
-def open_descriptors() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def refuses_connections(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.connect(("127.0.0.1", port))
-        except ConnectionRefusedError:
-            return True
-    return False
-
-
 async def test_port_zero_serves_a_validated_app_and_reports_the_real_port() -> None:
     server = local_server()
     assert server.addresses == []
@@ -78,7 +66,7 @@ async def test_port_zero_serves_a_validated_app_and_reports_the_real_port() -> N
             assert response.status == 200
             assert (await response.json())["body"] == "posted body"
     assert server.addresses == []
-    assert refuses_connections(port)
+    assert refuses_connections(("127.0.0.1", port))
 
 
 async def test_mounted_at_a_script_name_takes_only_its_prefix() -> None:
@@ -194,7 +182,7 @@ async def test_on_finish_runs_once_at_stop_even_if_one_fails() -> None:
 
 
 async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
-    threads_before, descriptors_before = threading.active_count(), open_descriptors()
+    threads_before, descriptors_before = threading.active_count(), open_fds()
     finished: list[str] = []
     server = local_server(make_app(gate), on_finish=[lambda: finished.append("done")])
     await server.start()
@@ -202,9 +190,9 @@ async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
     assert port is not None
     async with aiohttp.ClientSession() as session:
         request = asyncio.ensure_future(session.get(f"http://127.0.0.1:{port}/slow"))
-        await wait_until(gate.started.exists)
+        assert await settle(gate.started.exists)
         stopping = asyncio.ensure_future(server.stop())
-        await wait_until(lambda: refuses_connections(port))
+        assert await settle(lambda: refuses_connections(("127.0.0.1", port)))
         assert not stopping.done()
         assert finished == []
         gate.release()
@@ -214,8 +202,8 @@ async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
         await asyncio.wait_for(stopping, 30)
     assert finished == ["done"]
     # The adapter's worker threads end and every socket is closed.
-    await wait_until(lambda: threading.active_count() <= threads_before)
-    await wait_until(lambda: open_descriptors() <= descriptors_before)
+    assert await settle(lambda: threading.active_count() <= threads_before)
+    assert await settle(lambda: open_fds() <= descriptors_before)
 
 
 async def test_stop_gives_up_on_a_stuck_request_after_shutdown_timeout(gate: Gate) -> None:
@@ -227,7 +215,7 @@ async def test_stop_gives_up_on_a_stuck_request_after_shutdown_timeout(gate: Gat
     try:
         async with aiohttp.ClientSession() as session:
             request = asyncio.ensure_future(session.get(f"http://127.0.0.1:{server.port}/slow"))
-            await wait_until(gate.started.exists)
+            assert await settle(gate.started.exists)
             await asyncio.wait_for(server.stop(), 30)
             assert finished == ["done"]
             with pytest.raises(aiohttp.ClientError):
