@@ -13,7 +13,7 @@ import inspect
 import typing
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 from aiohttp import web
@@ -22,11 +22,9 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
+from .._compat import ResourceInfo
 from .kinds import Handler, ViewWrapper, takes_request_only
 from .matching import ChainMatcher
-
-if TYPE_CHECKING:
-    from aiohttp.web_urldispatcher import _InfoDict
 
 #: The characters Django's ``reverse()`` leaves unquoted in a path.
 _PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
@@ -119,6 +117,7 @@ class LiftedResource(web.Resource):
         response: web.StreamResponse = await self._view(request, *args, **kwargs)
         return response
 
+    # aiohttp's resolve() calls _match(): asserted in aiodjango._compat.
     def _match(self, path: str) -> dict[str, str] | None:
         if path == self._exact_path:
             return {}
@@ -163,7 +162,7 @@ class LiftedResource(web.Resource):
         if self._exact_path is not None:
             self._exact_path = prefix + self._exact_path
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:
@@ -205,6 +204,7 @@ class EncodedPathResource(web.Resource):
                 return None if resource is None else (resource, values)
         return None
 
+    # aiohttp's resolve() calls _match(): asserted in aiodjango._compat.
     def _match(self, path: str) -> dict[str, str] | None:
         if "%" not in path:
             return None
@@ -229,7 +229,7 @@ class EncodedPathResource(web.Resource):
     def add_prefix(self, prefix: str) -> None:
         self._mount = prefix + self._mount
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:

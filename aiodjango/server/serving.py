@@ -94,11 +94,10 @@ def configure_server(
         handler.shutdown(wait=False)
         raise
 
+    handler.shutdown_on_cleanup(app)
     finish_callbacks = tuple(on_finish)
 
     async def finish(app: web.Application) -> None:
-        # Requests still running after shutdown_timeout were abandoned: don't wait for them.
-        handler.shutdown(wait=False)
         await _run_finish_callbacks(finish_callbacks)
 
     app.on_cleanup.append(finish)
