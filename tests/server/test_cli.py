@@ -318,3 +318,25 @@ async def test_a_request_stuck_past_shutdown_timeout_does_not_keep_the_process(
         with pytest.raises(aiohttp.ClientError):
             await request
     assert "exiting without waiting for busy threads" in server.output
+
+
+async def test_a_second_signal_ends_the_process_at_once(
+    tmp_path: Path, start_server: StartServer
+) -> None:
+    gate = Gate(tmp_path / "gate")  # never released: the graceful stop would wait 60 s
+    args = ["--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", "60"]
+    server = start_server(
+        [*COMMANDS["aiodjango-serve"], APP, *args], env={GATE_ENV: str(gate.directory)}
+    )
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.ensure_future(session.get(f"{url}/slow"))
+        assert await settle(gate.started.exists)
+        server.signal(signal.SIGTERM)
+        await server.wait_for_output("SIGTERM: shutting down")
+        server.signal(signal.SIGINT)
+        assert await server.wait(30) == 128 + signal.SIGINT
+        with pytest.raises(aiohttp.ClientError):
+            await request
+    assert "SIGINT: exiting without waiting" in server.output
+    gate.release()
