@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.processes import ROOT, StartServer, free_port
+from tests.support.processes import ROOT, ServerProcess, StartServer, free_port
 from tests.support.waiting import settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -22,7 +22,7 @@ def project(example_project: Path) -> Path:
     return example_project
 
 
-def runserver(start_server: StartServer, project: Path, *args: str):  # type: ignore[no-untyped-def]
+def runserver(start_server: StartServer, project: Path, *args: str) -> ServerProcess:
     return start_server([sys.executable, "manage.py", "runserver", *args], cwd=project)
 
 

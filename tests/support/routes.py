@@ -45,7 +45,7 @@ def django_answer(path: str, urlconf: str | ModuleType = RICH) -> tuple[str, boo
     request alone show aiohttp's ``match_info``, which Django has no word on).
     """
     try:
-        match = resolve(path, urlconf)
+        match = resolve(path, urlconf)  # type: ignore[arg-type]  # a module works too
     except Resolver404:
         return FALLBACK, False
     label = getattr(match.func, "__name__", "")

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from tests.support.measures import open_fds
 from tests.support.servers import MakeServed, shutdown_bounded
@@ -189,7 +190,7 @@ async def test_full_queue_gets_503_with_retry_after(serve_wsgi: MakeServed) -> N
         return hello(environ, start_response)
 
     @web.middleware
-    async def announce(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def announce(request: web.Request, handler: Handler) -> web.StreamResponse:
         # Set once the adapter has queued the request (it does so before its first await).
         asyncio.get_running_loop().call_soon(arrived.setdefault(request.path, asyncio.Event()).set)
         return await handler(request)
