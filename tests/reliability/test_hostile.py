@@ -23,6 +23,7 @@ from aiodjango import get_aio_application
 from aiodjango.server import Server
 from tests.support.measures import Figures, open_fds, pool_threads
 from tests.support.processes import StartServer, free_port
+from tests.support.rawhttp import aiohttp_headers
 from tests.support.waiting import settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
@@ -143,6 +144,9 @@ def chunked(*chunks: bytes) -> bytes:
 
 POST_CHUNKED = b"POST /body/ HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
 WS_GET = b"GET /ws/echo/ HTTP/1.1\r\n" + HOST
+MANY_HEADERS = (
+    b"GET /hello/ HTTP/1.1\r\n" + HOST + b"".join(b"X-H%d: v\r\n" % i for i in range(200)) + b"\r\n"
+)
 
 CASES: dict[str, Case] = {
     "request line over 8 KiB": case(
@@ -151,13 +155,11 @@ CASES: dict[str, Case] = {
     "header line over 8 KiB": case(
         b"GET /hello/ HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", 400, 431
     ),
-    "200 headers": case(
-        b"GET /hello/ HTTP/1.1\r\n"
-        + HOST
-        + b"".join(b"X-H%d: v\r\n" % i for i in range(200))
-        + b"\r\n",
-        400,
-        431,
+    "200 headers": (
+        case(MANY_HEADERS, 400, 431)
+        if aiohttp_headers(MANY_HEADERS) is None
+        # aiohttp 3.12 has no limit on the number of headers.
+        else case(MANY_HEADERS, 200, reaches="/hello/")
     ),
     "NUL in a header value": case(b"GET /hello/ HTTP/1.1\r\n" + HOST + b"X: a\x00b\r\n\r\n", 400),
     "control byte in a header value": case(

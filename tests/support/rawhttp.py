@@ -8,6 +8,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp.http_exceptions import BadHttpMessage
+from aiohttp.http_parser import HttpRequestParser
+
 
 class _Replay:
     def __init__(self, data: bytes) -> None:
@@ -40,3 +43,18 @@ async def raw_request(address: tuple[str, int], data: bytes, method: str = "GET"
     finally:
         writer.close()
     return parse_response(raw, method)
+
+
+def aiohttp_headers(head: bytes) -> dict[str, str] | None:
+    """The headers aiohttp's request parser (the one in use) reads from ``head``, or None if it
+    refuses them: some of its rules changed between the versions we support."""
+    loop = asyncio.new_event_loop()
+    try:
+        parser = HttpRequestParser(None, loop, 2**16)  # no protocol: no payload is read
+        try:
+            messages, _, _ = parser.feed_data(head)
+        except BadHttpMessage:
+            return None
+        return dict(messages[0][0].headers)
+    finally:
+        loop.close()
