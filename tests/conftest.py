@@ -13,6 +13,7 @@ from django.db.backends.signals import connection_created
 pytest_plugins = ["tests.support.processes", "tests.support.servers"]
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that starts a real server as a subprocess belongs to the slow tier."""
     for item in items:
