@@ -67,6 +67,10 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
             assert row["metrics"]["held"] == QUICK.sockets and row["errors"] == 0, row
     assert data["machine"]["cores"] >= 1 and data["machine"]["versions"]["aiodjango"]
     assert {t["scenario"] for t in data["targets"]} == {"1", "3", "4 stream", "4 file", "6", "7"}
+    # Scenario 1's floor: Django called directly plus the raw aiohttp handler, in this run.
+    floor = data["run"]["floor"]
+    assert floor["floor_us"] == pytest.approx(floor["django_us"] + floor["aiohttp_us"])
+    assert floor["django_us"] > 0 and floor["aiohttp_us"] > 0 and floor["aiodjango_us"] > 0
 
     # The printed table has a line per row, and the files the docs include exist.
     table_lines = [line for line in run.stdout.splitlines() if line[:1].isdigit()]
@@ -74,6 +78,7 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     assert "Targets:" in run.stdout
     rst = (out / "latest.rst").read_text()
     assert ".. list-table::" in rst and "aiohttp-wsgi" in rst
+    assert "Floor of scenario 1: " in rst
     assert (out / "latest.md").read_text().count("\n| ") >= len(rows)
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

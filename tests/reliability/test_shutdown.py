@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +48,6 @@ class Setup:
     gate: Path
     finish: Path
     unix_socket: Path | None = None
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-rel-") as directory:
-        yield Path(directory)
 
 
 def shutdown_env(short_tmp: Path) -> dict[str, str]:

@@ -7,8 +7,6 @@ import os
 import signal
 import socket
 import stat
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -21,13 +19,6 @@ from tests.support.processes import COMMANDS, StartServer, run_cli
 from tests.support.waiting import settle
 
 APP = "tests.server.apps:application"
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-") as directory:
-        yield Path(directory)
 
 
 def assert_one_line_error(result: object, *fragments: str) -> None:

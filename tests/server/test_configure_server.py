@@ -6,9 +6,7 @@ import asyncio
 import os
 import socket
 import stat
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +23,6 @@ from tests.support.waiting import settle
 @pytest.fixture
 def gate(tmp_path: Path) -> Gate:
     return Gate(tmp_path / "gate")
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-") as directory:
-        yield Path(directory)
 
 
 def local_server(application: Any = None, **kwargs: Any) -> Server:
