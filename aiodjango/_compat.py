@@ -1,8 +1,13 @@
-"""Every use of a private aiohttp, Django or Python API, each with its assumption asserted.
+"""Every use of a private aiohttp, Django or Python API, each with its assumption asserted,
+and the differences between the versions we support.
 
 aiodjango uses public APIs where one exists. The few things below have no public way; they
 live here so that an upgrade that breaks one fails at import, naming the assumption, instead
 of misbehaving at request time. CI runs the oldest and newest versions we support.
+
+This module imports no Django module (the WSGI adapter and the server use it): the
+assumptions about Django are asserted by :func:`check_django`, which the Django-facing modules
+(``aiodjango.routing``, ``aiodjango.lifted``) call when they are imported.
 """
 
 from __future__ import annotations
@@ -13,17 +18,88 @@ import inspect
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from asgiref.sync import AsyncToSync, SyncToAsync
 
 if TYPE_CHECKING:
+    import sre_constants as regex_constants
+    import sre_parse as regex_parser
+
+    from aiohttp.web_urldispatcher import _InfoDict as ResourceInfo
+    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.http import HttpRequest
     from django.http.response import HttpResponseBase
     from django.middleware.csrf import CsrfViewMiddleware
+    from django.urls.resolvers import RegexPattern, RoutePattern
+else:
+    from re import _constants as regex_constants
+    from re import _parser as regex_parser
 
-__all__ = ["CsrfRejected", "csrf_check_class", "run_async_to_sync_on", "watch_prepare"]
+    # What an aiohttp resource's get_info() returns: a private TypedDict, for type checkers only.
+    ResourceInfo = dict
+
+__all__ = [
+    "CsrfRejected",
+    "RequestKey",
+    "ResourceInfo",
+    "check_django",
+    "csrf_check_class",
+    "is_endpoint",
+    "pattern_text",
+    "regex_constants",
+    "regex_parser",
+    "register_thread_exit_hook",
+    "run_async_to_sync_on",
+    "watch_cursor_creation",
+    "watch_prepare",
+]
+
+
+# --- Python --------------------------------------------------------------------------------
+
+# The regex parser the ``re`` module itself uses (``sre_parse`` before 3.11): the routing part
+# reads what a URL pattern's regex is made of with it, once at startup.
+assert regex_parser.parse("^a(?P<b>c)$").state.groupdict == {"b": 1}, (
+    "re._parser.parse() no longer gives named groups in .state.groupdict: "
+    "aiodjango.routing.regexes needs a new way to read a pattern"
+)
+assert all(
+    hasattr(regex_constants, name)
+    for name in ("AT", "AT_BEGINNING", "AT_END", "LITERAL", "SUBPATTERN", "BRANCH", "MAXREPEAT")
+), "re._constants lacks an opcode aiodjango.routing.regexes reads"
+
+# ``threading._register_atexit(function)``: run ``function`` just before the interpreter joins
+# non-daemon threads at exit, as concurrent.futures' thread pools do to stop their workers.
+# There is no public hook that runs early enough (atexit handlers run after the join).
+assert callable(getattr(threading, "_register_atexit", None)), (
+    "threading._register_atexit() is gone: aiodjango.wsgi.workers needs a new way to stop "
+    "its worker threads at exit"
+)
+
+
+def register_thread_exit_hook(function: Callable[[], None]) -> None:
+    """Call ``function`` at exit, before the interpreter waits for non-daemon threads."""
+    threading._register_atexit(function)  # type: ignore[attr-defined]
+
+
+# --- aiohttp -------------------------------------------------------------------------------
+
+# aiohttp 3.13 added typed request keys; 3.12 takes plain string keys for request storage.
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    from aiohttp.web import RequestKey
+else:
+
+    class RequestKey(str):
+        """A request storage key for aiohttp 3.12, where keys are plain strings."""
+
+        __slots__ = ()
+
+        def __new__(cls, name: str, kind: object = None) -> RequestKey:
+            return super().__new__(cls, name)
+
+
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -124,3 +200,60 @@ def csrf_check_class() -> type[CsrfViewMiddleware]:
             return super()._reject(request, reason)  # type: ignore[misc,no-any-return]
 
     return ReportingCsrfCheck
+
+
+# --- Django --------------------------------------------------------------------------------
+
+
+def pattern_text(pattern: RoutePattern | RegexPattern) -> str | None:
+    """The text a ``path()`` route or a ``re_path()`` regex was given, or None when it is a
+    translated (lazy) string. Django keeps it in ``_route`` and ``_regex``; the public
+    ``regex`` is compiled for the active language only."""
+    text = pattern._route if hasattr(pattern, "_route") else getattr(pattern, "_regex", None)
+    return text if isinstance(text, str) else None
+
+
+def is_endpoint(pattern: RoutePattern | RegexPattern) -> bool:
+    """Whether the pattern ends a URL (``path()``, ``re_path()``) rather than an ``include()``;
+    Django keeps it in ``_is_endpoint``."""
+    return bool(getattr(pattern, "_is_endpoint", False))
+
+
+def watch_cursor_creation(connection: BaseDatabaseWrapper, callback: Callable[[], None]) -> None:
+    """Call ``callback()`` before ``connection`` creates each cursor.
+
+    A query can fail before it executes (a cursor asked of a connection that died), so execute
+    wrappers do not see it. The backend's ``create_cursor()`` is replaced on this connection
+    only: its class is shared with connections nobody watches.
+    """
+    create_cursor = connection.create_cursor
+
+    def create_noted_cursor(*args: Any, **kwargs: Any) -> Any:
+        callback()
+        return create_cursor(*args, **kwargs)
+
+    connection.create_cursor = create_noted_cursor  # type: ignore[method-assign]
+
+
+@functools.cache
+def check_django() -> None:
+    """Assert the assumptions about Django's private API (once; the Django-facing modules call
+    this at import)."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.urls.resolvers import RegexPattern, RoutePattern
+
+    route = RoutePattern("a/<int:b>/", is_endpoint=True)
+    regex = RegexPattern(r"^a/(?P<b>\d+)/$", is_endpoint=False)
+    assert pattern_text(route) == "a/<int:b>/" and pattern_text(regex) == r"^a/(?P<b>\d+)/$", (
+        "Django's RoutePattern._route or RegexPattern._regex is gone: aiodjango.routing needs "
+        "a new way to read a pattern's text"
+    )
+    assert is_endpoint(route) and not is_endpoint(regex), (
+        "Django's pattern._is_endpoint is gone: aiodjango.routing needs a new way to tell "
+        "path() from include()"
+    )
+    cursor_method = BaseDatabaseWrapper._cursor  # type: ignore[attr-defined]
+    assert "create_cursor" in cursor_method.__code__.co_names, (
+        "Django's BaseDatabaseWrapper._cursor() no longer calls create_cursor(): "
+        "aiodjango.lifted.db needs a new way to see cursors being created"
+    )

@@ -89,10 +89,7 @@ def get_aio_application(
     )
     add_wsgi_route(app.router, handler, script_name)
 
-    async def shutdown_worker_threads(app: web.Application) -> None:
-        handler.shutdown(wait=False)
-
-    app.on_cleanup.append(shutdown_worker_threads)
+    handler.shutdown_on_cleanup(app)
     # Lifted views watch their own websocket handshakes (protect_lifted_view): no other
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)

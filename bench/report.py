@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import floor
+
 MiB = 1024**2
 VERSIONED = (
     "aiodjango",
@@ -320,6 +322,7 @@ def write(
     path.write_text(json.dumps(data, indent=2) + "\n")
     written.append(path)
 
+    floor_text = f"{floor.describe(run['floor'])}\n\n" if "floor" in run else ""
     server_lines = [f"- **{name}**: {s['config']}: `{s['command']}`" for name, s in servers.items()]
     target_lines = [
         f"- [{_verdict(t)}] scenario {t.scenario}: {t.goal}: {t.measured}" for t in found
@@ -328,7 +331,7 @@ def write(
     path.write_text(
         f"# Benchmark results ({run['mode']} run, {stamp})\n\n"
         f"Machine: {describe(info)}\n\n{run['summary']}\n\n"
-        f"{markdown_table(rows)}\n\n## Targets\n\n" + "\n".join(target_lines) + "\n\n"
+        f"{markdown_table(rows)}\n\n{floor_text}## Targets\n\n" + "\n".join(target_lines) + "\n\n"
         "## Servers\n\n" + "\n".join(server_lines) + "\n"
     )
     written.append(path)
@@ -339,7 +342,7 @@ def write(
         f"*{run['mode'].capitalize()} run of {stamp}.* Machine: {describe(info)}. "
         f"{run['summary']}\n\n"
         + rst_table([name for name, _ in COLUMNS], cells(rows))
-        + "\n\n**Targets**\n\n"
+        + f"\n\n{floor_text}**Targets**\n\n"
         + rst_table(
             ["scenario", "target", "measured", "verdict"],
             [[t.scenario, t.goal, t.measured, _verdict(t)] for t in found],

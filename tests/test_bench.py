@@ -17,6 +17,8 @@ import pytest
 from bench.scenarios import QUICK, SCENARIOS
 from bench.servers import ROOT, Peer, peers
 
+pytestmark = pytest.mark.slow
+
 
 def expected_rows() -> set[tuple[str, str]]:
     return {
@@ -67,6 +69,10 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     assert {t["scenario"] for t in data["targets"]} == {
         *("1", "3", "4 stream", "4 file", "6", "7", "8", "9", "10")
     }
+    # Scenario 1's floor: Django called directly plus the raw aiohttp handler, in this run.
+    floor = data["run"]["floor"]
+    assert floor["floor_us"] == pytest.approx(floor["django_us"] + floor["aiohttp_us"])
+    assert floor["django_us"] > 0 and floor["aiohttp_us"] > 0 and floor["aiodjango_us"] > 0
 
     # The printed table has a line per row, and the files the docs include exist.
     table_lines = [line for line in run.stdout.splitlines() if line[:1].isdigit()]
@@ -74,6 +80,7 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     assert "Targets:" in run.stdout
     rst = (out / "latest.rst").read_text()
     assert ".. list-table::" in rst and "aiohttp-wsgi" in rst
+    assert "Floor of scenario 1: " in rst
     assert (out / "latest.md").read_text().count("\n| ") >= len(rows)
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

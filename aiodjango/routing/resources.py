@@ -12,7 +12,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
+from .._compat import ResourceInfo
 from ..wsgi.environ import path_info
 from .kinds import (
     Handler,
@@ -30,9 +31,6 @@ from .kinds import (
     takes_request_only,
 )
 from .matching import ChainMatcher
-
-if TYPE_CHECKING:
-    from aiohttp.web_urldispatcher import _InfoDict
 
 _Resolve = tuple[web.UrlMappingMatchInfo | None, set[str]]
 _ANY_METHOD = frozenset({"*"})
@@ -190,7 +188,7 @@ class LiftedResource(web.Resource):
         if self._exact_path is not None:
             self._exact_path = prefix + self._exact_path
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:
@@ -263,7 +261,7 @@ class EncodedPathResource(web.Resource):
     def add_prefix(self, prefix: str) -> None:
         self._mount = prefix + self._mount
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:

@@ -17,8 +17,6 @@ pick or to the WSGI catch-all behind. Most lifted routes have no such pattern an
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ..wsgi.handler import check_script_name
 from .kinds import Decision, Handler, ViewKind, ViewWrapper, decide, extras_problem
 from .patterns import PatternChain
 from .resources import EncodedPathResource, LiftedResource
@@ -44,7 +43,6 @@ __all__ = [
 ]
 
 _LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
-_ROUTE_NAME_PARTS = re.compile(r"[.:-]")
 
 
 @dataclass(frozen=True)
@@ -158,13 +156,7 @@ def add_lifted_routes(
 
     Raises ``ImproperlyConfigured`` for a view that cannot be called as its pattern asks.
     """
-    if script_name and (
-        not script_name.startswith("/") or script_name.endswith("/") or "%" in script_name
-    ):
-        raise ValueError(
-            f"script_name must be empty or start with '/', not end with '/', and have no '%': "
-            f"got {script_name!r}"
-        )
+    check_script_name(script_name)
     entries, lifted = _analyse(urlconf)
     errors = [f"{i.pattern.description}: {i.pattern.error}" for i in lifted if i.pattern.error]
     if errors:
@@ -290,8 +282,10 @@ def _join_route(route: str, text: str) -> str:
 
 
 def _is_route_name(name: str) -> bool:
-    """aiohttp's rule for route names: identifiers, no keywords, joined by ``.``, ``:``, ``-``."""
-    return all(
-        part.isidentifier() and not keyword.iskeyword(part)
-        for part in _ROUTE_NAME_PARTS.split(name)
-    )
+    """Whether aiohttp accepts ``name`` as a route name (identifiers, no keywords, joined by
+    ``.``, ``:``, ``-``), asked of aiohttp itself: it has no public check but its router's."""
+    try:
+        web.UrlDispatcher().add_resource("/", name=name)
+    except ValueError:
+        return False
+    return True

@@ -24,15 +24,18 @@ import os
 import signal
 import socket as socket_module
 import stat
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 from wsgiref.types import WSGIApplication
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from ..wsgi import WSGIHandler, add_wsgi_route
+from .exit import exit_now
 from .websockets import close_websockets_on_shutdown
 
 __all__ = ["Server", "add_static_routes", "configure_server", "describe_address", "serve"]
@@ -95,11 +98,10 @@ def configure_server(
         handler.shutdown(wait=False)
         raise
 
+    handler.shutdown_on_cleanup(app)
     finish_callbacks = tuple(on_finish)
 
     async def finish(app: web.Application) -> None:
-        # Requests still running after shutdown_timeout were abandoned: don't wait for them.
-        handler.shutdown(wait=False)
         await _run_finish_callbacks(finish_callbacks)
 
     app.on_cleanup.append(finish)
@@ -170,7 +172,9 @@ class Server:
 
     Listen on ``socket`` if given (an already bound socket; the caller owns it), else on the
     unix socket ``unix_socket``, else on TCP ``host``:``port`` (``port=0`` picks a free port:
-    read :attr:`addresses` or :attr:`port` after :meth:`start`).
+    read :attr:`addresses` or :attr:`port` after :meth:`start`). ``access_log_class`` and
+    ``access_log`` go to :class:`aiohttp.web.AppRunner` (``runserver`` logs requests the way
+    Django's does).
     """
 
     def __init__(
@@ -184,6 +188,8 @@ class Server:
         socket: socket_module.socket | None = None,
         backlog: int = 1024,
         shutdown_timeout: float = 60.0,
+        access_log_class: type[AbstractAccessLogger] | None = None,
+        access_log: logging.Logger | None = None,
     ) -> None:
         if unix_socket is not None and socket is not None:
             raise ValueError("give unix_socket or socket, not both")
@@ -202,7 +208,12 @@ class Server:
         self._stopped = False
 
         close_websockets_on_shutdown(app, shutdown_timeout)
-        self._runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout)
+        access: dict[str, Any] = {}
+        if access_log_class is not None:
+            access["access_log_class"] = access_log_class
+        if access_log is not None:
+            access["access_log"] = access_log
+        self._runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, **access)
 
     @property
     def addresses(self) -> list[Address]:
@@ -250,15 +261,22 @@ class Server:
         finally:
             self._remove_unix_socket()
 
-    async def run(self) -> None:
-        """Start, serve until SIGINT or SIGTERM, then stop gracefully."""
+    async def run(self, announce: Callable[[Server], None] | None = None) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop gracefully.
+
+        ``announce(server)`` is called once listening; by default each address is logged. A
+        second signal during the graceful stop ends the process at once (status 128 + the
+        signal's number): whoever sent it does not want to wait. Outside the main thread (where
+        Django's autoreloader runs the server) no signal can be handled: the server then runs
+        until the process ends.
+        """
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
 
         def on_signal(signum: signal.Signals) -> None:
             if stopping.is_set():
-                logger.warning("%s: already shutting down", signum.name)
-                return
+                logger.warning("%s: exiting without waiting", signum.name)
+                exit_now(128 + signum)
             logger.info(
                 "%s: shutting down, waiting up to %g s for requests in flight",
                 signum.name,
@@ -266,13 +284,19 @@ class Server:
             )
             stopping.set()
 
-        handled = (signal.SIGINT, signal.SIGTERM)
-        for signum in handled:
-            loop.add_signal_handler(signum, on_signal, signum)
+        handled: tuple[signal.Signals, ...] = ()
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError):  # a loop without signal handlers
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, on_signal, signum)
+                    handled += (signum,)
         try:
             await self.start()
-            for url in self.urls:
-                logger.info("serving on %s", url)
+            if announce is not None:
+                announce(self)
+            else:
+                for url in self.urls:
+                    logger.info("serving on %s", url)
             await stopping.wait()
         finally:
             await self.stop()

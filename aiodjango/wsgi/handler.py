@@ -41,6 +41,7 @@ __all__ = [
     "RETRY_AFTER",
     "WSGIHandler",
     "add_wsgi_route",
+    "check_script_name",
 ]
 
 logger = logging.getLogger("aiodjango.wsgi")
@@ -129,6 +130,18 @@ class WSGIHandler:
         """Stop the adapter's own thread pool (an executor passed in is left alone)."""
         if self._own_executor is not None:
             self._own_executor.shutdown(wait=wait)
+
+    def shutdown_on_cleanup(self, app: web.Application) -> None:
+        """Stop the thread pool when ``app`` is cleaned up, after its server stopped.
+
+        Requests still running after the server's shutdown timeout were abandoned: it does not
+        wait for them (``leave_stuck_threads_behind()`` deals with their threads).
+        """
+
+        async def shutdown(app: web.Application) -> None:
+            self.shutdown(wait=False)
+
+        app.on_cleanup.append(shutdown)
 
     def _release_slot(self) -> None:
         self._busy -= 1
@@ -282,6 +295,16 @@ class WSGIHandler:
 _SCRIPT_NAME: Final = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+").fullmatch
 
 
+def check_script_name(script_name: str) -> None:
+    """Raise ValueError unless ``script_name`` is a mount prefix: ``""`` or ``"/a/b"`` (the
+    lifted routes and the WSGI application of a project share it)."""
+    if script_name and (not isinstance(script_name, str) or _SCRIPT_NAME(script_name) is None):
+        raise ValueError(
+            f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
+            f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
+        )
+
+
 def add_wsgi_route(
     router: web.UrlDispatcher, handler: WSGIHandler, script_name: str = ""
 ) -> web.AbstractRoute:
@@ -290,11 +313,7 @@ def add_wsgi_route(
 
     SCRIPT_NAME is ``script_name``; PATH_INFO is the rest of the path.
     """
-    if script_name and (not isinstance(script_name, str) or _SCRIPT_NAME(script_name) is None):
-        raise ValueError(
-            f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
-            f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
-        )
+    check_script_name(script_name)
     # (?s:...): an encoded newline (%0A) is part of a path like any other character.
     path = script_name + "{path_info:(?s:(?:/.*)?)}" if script_name else "/{path_info:(?s:.*)}"
     return router.add_route(

@@ -13,9 +13,8 @@ from django.middleware.csrf import get_token
 
 from aiodjango.lifted import protect_lifted_view
 from aiodjango.routing import add_lifted_routes
-
-from ..conftest import AiohttpClient
-from .conftest import login
+from tests.support.lifted import login
+from tests.support.servers import AiohttpClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from .conftest import ROOT, ServerProcess
+from tests.support.processes import ROOT, ServerProcess
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 SCREENSHOT = ROOT / "docs" / "_static" / "screenshots" / "chat.png"
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -13,9 +13,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from .conftest import ServerProcess, project_env
+from tests.support.processes import ServerProcess, environment
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 PASSWORD = "aiodjango-demo"
 
 
@@ -218,7 +218,7 @@ async def test_a_socket_whose_session_was_deleted_cannot_speak(
             subprocess.run,
             [sys.executable, "manage.py", "shell", "-c", code],
             cwd=example_project,
-            env=project_env(),
+            env=environment(),
             check=True,
             timeout=60,
         )
@@ -229,7 +229,7 @@ async def test_a_socket_whose_session_was_deleted_cannot_speak(
         subprocess.run,
         [sys.executable, "manage.py", "shell", "-c", count],
         cwd=example_project,
-        env=project_env(),
+        env=environment(),
         check=True,
         timeout=60,
         capture_output=True,
@@ -258,7 +258,7 @@ def test_check_warns_about_the_in_memory_layer_with_several_workers(
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=example_project,
-        env=project_env(WEB_CONCURRENCY=concurrency),
+        env=environment(WEB_CONCURRENCY=concurrency),
         capture_output=True,
         text=True,
         timeout=60,

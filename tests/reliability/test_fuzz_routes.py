@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 import aiohttp
+import pytest
 from aiohttp import web
 from django.core.handlers.wsgi import get_path_info
 from django.urls import Resolver404, clear_url_caches, include, path, re_path, resolve
@@ -34,6 +35,8 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from aiodjango.routing import add_lifted_routes
+
+pytestmark = pytest.mark.slow
 
 FALLBACK = "fallback"
 

@@ -5,10 +5,11 @@ autoreloader and friendly errors; only the server underneath changes: the
 application from :func:`aiodjango.application.get_internal_aio_application`, on
 aiohttp, so coroutine views, websockets and Django views all answer on one port.
 
-With ``--noreload``, SIGTERM and CONTROL-C stop the server gracefully, like
-``aiodjango-serve``: open websockets are closed with code 1001 and requests in flight
-get ``--shutdown-timeout`` seconds to finish. Under the autoreloader, Django's parent
-process owns the signals and ends the serving process at once.
+The server is :class:`aiodjango.server.Server`, as for ``aiodjango-serve``: with
+``--noreload``, SIGTERM and CONTROL-C stop it gracefully (open websockets are closed with
+code 1001 and requests in flight get ``--shutdown-timeout`` seconds to finish), and a second
+signal ends the process at once. Under the autoreloader, Django's parent process owns the
+signals and ends the serving process at once.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import errno
 import logging
 import os
 import posixpath
-import signal
 import sys
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +35,7 @@ from django.db import connections
 from django.utils import autoreload
 
 from aiodjango.application import get_internal_aio_application
-from aiodjango.server import close_websockets_on_shutdown, leave_stuck_threads_behind
+from aiodjango.server import Server, leave_stuck_threads_behind
 from aiodjango.server.cli import seconds
 from aiodjango.wsgi import WSGIHandler
 
@@ -91,10 +90,20 @@ class Command(DjangoRunserverCommand):
         app = get_internal_aio_application()
         if options["use_static_handler"] and (settings.DEBUG or options["insecure_serving"]):
             app.middlewares.append(static_files_middleware(app))
+        server = Server(
+            app,
+            host=self.addr,
+            port=int(self.port),
+            shutdown_timeout=options["shutdown_timeout"],
+            access_log_class=DjangoStyleAccessLogger,
+            access_log=logging.getLogger("django.server"),
+        )
+        show_server_messages()
         try:
-            asyncio.run(self.serve(app, options["shutdown_timeout"]))
+            asyncio.run(server.run(announce=lambda server: self.print_banner(server.port)))
         except OSError as error:
-            self.stderr.write(f"Error: {FRIENDLY_ERRORS.get(error.errno or 0, error)}")
+            reason = FRIENDLY_ERRORS.get(error.errno or 0, error.strerror or error)
+            self.stderr.write(f"Error: {reason}")
             # sys.exit would only end this thread when the autoreloader runs us in one.
             os._exit(1)
         except KeyboardInterrupt:
@@ -104,31 +113,7 @@ class Command(DjangoRunserverCommand):
         leave_stuck_threads_behind()
         sys.exit(0)
 
-    async def serve(self, app: web.Application, shutdown_timeout: float = 60.0) -> None:
-        """Serve ``app`` on the requested address until SIGTERM or SIGINT, then stop gracefully.
-
-        The autoreloader runs this in a thread of its own, where signals cannot be handled;
-        the server then runs until the process ends.
-        """
-        close_websockets_on_shutdown(app, shutdown_timeout)
-        runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            access_log_class=DjangoStyleAccessLogger,
-            access_log=logging.getLogger("django.server"),
-            shutdown_timeout=shutdown_timeout,
-        )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.addr, int(self.port))
-            await site.start()
-            port = runner.addresses[0][1]
-            self.print_banner(port)
-            await _stop_signal()
-        finally:
-            await runner.cleanup()
-
-    def print_banner(self, port: int) -> None:
+    def print_banner(self, port: int | None) -> None:
         """Django's start-up banner, naming aiohttp as the server."""
         if self._raw_ipv6:
             addr = f"[{self.addr}]"
@@ -147,33 +132,16 @@ class Command(DjangoRunserverCommand):
         self.stdout.flush()
 
 
-async def _stop_signal() -> None:
-    """Wait for the first SIGTERM or SIGINT (forever outside the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        await asyncio.Event().wait()
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-
-    def on_signal(signum: signal.Signals) -> None:
-        if stopping.is_set():
-            # A second signal: whoever sent it does not want to wait any longer.
-            sys.stderr.write(f"{signum.name}: exiting without waiting\n")
-            sys.stderr.flush()
-            os._exit(128 + signum)
-        sys.stderr.write(f"{signum.name}: shutting down, waiting for requests in flight...\n")
-        stopping.set()
-
-    handled = (signal.SIGINT, signal.SIGTERM)
-    try:
-        for signum in handled:
-            loop.add_signal_handler(signum, on_signal, signum)
-    except NotImplementedError:  # no signal handlers on this loop: CONTROL-C interrupts
-        await asyncio.Event().wait()
-    try:
-        await stopping.wait()
-    finally:
-        for signum in handled:
-            loop.remove_signal_handler(signum)
+def show_server_messages() -> None:
+    """Show the server's messages (shutting down, stopped) on stderr, as Django's runserver
+    shows its own, unless the project's logging configuration already handles them."""
+    server_logger = logging.getLogger("aiodjango.server")
+    if server_logger.hasHandlers():
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    server_logger.addHandler(handler)
+    server_logger.setLevel(logging.INFO)
 
 
 class DjangoStyleAccessLogger(AbstractAccessLogger):
