@@ -29,9 +29,8 @@ from pytest_django import Settings
 from aiodjango import get_aio_application
 from aiodjango.lifted import hosts
 from aiodjango.lifted.middleware import login_required_middleware
-
-from ..conftest import AiohttpClient
-from .conftest import login
+from tests.support.lifted import login
+from tests.support.servers import AiohttpClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from django.contrib.auth.models import User
 from multidict import CIMultiDict
 from pytest_django import Settings
 
 from aiodjango.lifted import allow_any_origin, get_user, login_required, protect_lifted_view
 from aiodjango.wsgi.environ import URL_SCHEME
+from tests.support.lifted import cookie_header, login
+from tests.support.servers import AiohttpClient, ServeLifted
 
-from ..conftest import AiohttpClient
 from . import views
-from .conftest import Serve, cookie_header, login
 
 
 async def handshake(
-    client: object,
+    client: TestClient[web.Request, web.Application],
     path: str,
     origin: str | None,
     method: str = "GET",
@@ -36,7 +37,7 @@ async def handshake(
     if cookies:
         headers.update(cookie_header(cookies))
     try:
-        socket = await client.ws_connect(path, headers=headers, method=method)  # type: ignore[attr-defined]
+        socket = await client.ws_connect(path, headers=headers, method=method)
     except aiohttp.WSServerHandshakeError as refused:
         return refused.status
     await socket.send_str("ping")
@@ -45,9 +46,9 @@ async def handshake(
     return 101
 
 
-async def test_only_the_sites_own_origin_is_accepted(serve: Serve) -> None:
+async def test_only_the_sites_own_origin_is_accepted(serve_lifted: ServeLifted) -> None:
     """Django's CSRF origin rule: the request's own scheme://host[:port], nothing less."""
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}") == 101
     # Same host, another port or scheme: another origin (127.0.0.1 is in ALLOWED_HOSTS).
     assert await handshake(client, "/echo/", "http://127.0.0.1:9999") == 403
@@ -62,23 +63,23 @@ async def test_only_the_sites_own_origin_is_accepted(serve: Serve) -> None:
     assert await handshake(client, "/echo/", "http://[::1") == 403  # malformed
 
 
-async def test_a_handshake_with_another_method_is_checked_too(serve: Serve) -> None:
+async def test_a_handshake_with_another_method_is_checked_too(serve_lifted: ServeLifted) -> None:
     """aiohttp opens a websocket whatever the request's method: the Origin check must not care."""
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "http://evil.example", method="POST") == 403
     assert (
         await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}", method="POST") == 101
     )
 
 
-async def test_absent_origin_is_accepted(serve: Serve) -> None:
+async def test_absent_origin_is_accepted(serve_lifted: ServeLifted) -> None:
     """Clients that are not browsers send no Origin and carry no ambient cookies to abuse."""
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", None) == 101
 
 
-async def test_several_origin_headers_are_refused(serve: Serve) -> None:
-    client = await serve(echo=views.echo_socket)
+async def test_several_origin_headers_are_refused(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(echo=views.echo_socket)
     own = f"http://127.0.0.1:{client.port}"
     for origins in ([own, own], [own, "http://evil.example"], ["http://evil.example", own]):
         headers = CIMultiDict(("Origin", origin) for origin in origins)
@@ -88,11 +89,11 @@ async def test_several_origin_headers_are_refused(serve: Serve) -> None:
 
 
 async def test_any_allowed_host_is_no_licence_for_any_origin(
-    serve: Serve, settings: Settings
+    serve_lifted: ServeLifted, settings: Settings
 ) -> None:
     """With ALLOWED_HOSTS = ["*"] the origin must still be the host the request names."""
     settings.ALLOWED_HOSTS = ["*"]
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "https://evil.example") == 403
     assert await handshake(client, "/echo/", "http://anything.example") == 403
     assert await handshake(client, "/echo/", f"http://127.0.0.1:{client.port}") == 101
@@ -100,9 +101,11 @@ async def test_any_allowed_host_is_no_licence_for_any_origin(
     assert await handshake(client, "/echo/", "http://chat.example", host="chat.example") == 101
 
 
-async def test_the_host_must_pass_allowed_hosts(serve: Serve, settings: Settings) -> None:
+async def test_the_host_must_pass_allowed_hosts(
+    serve_lifted: ServeLifted, settings: Settings
+) -> None:
     settings.ALLOWED_HOSTS = [".example.com"]
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     own = "http://chat.EXAMPLE.com:8443"
     assert await handshake(client, "/echo/", own, host="chat.EXAMPLE.com:8443") == 101
     assert await handshake(client, "/echo/", "http://example.com", host="chat.example.com") == 403
@@ -111,11 +114,11 @@ async def test_the_host_must_pass_allowed_hosts(serve: Serve, settings: Settings
 
 
 async def test_debug_with_empty_allowed_hosts_allows_local_hosts(
-    serve: Serve, settings: Settings
+    serve_lifted: ServeLifted, settings: Settings
 ) -> None:
     settings.DEBUG = True
     settings.ALLOWED_HOSTS = []
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     local = "localhost:8000"
     assert await handshake(client, "/echo/", "http://localhost:8000", host=local) == 101
     assert await handshake(client, "/echo/", "http://app.localhost", host="app.localhost") == 101
@@ -126,7 +129,7 @@ async def test_debug_with_empty_allowed_hosts_allows_local_hosts(
 
 
 async def test_the_scheme_is_the_applications(
-    serve: Serve, settings: Settings, aiohttp_client: AiohttpClient
+    serve_lifted: ServeLifted, settings: Settings, aiohttp_client: AiohttpClient
 ) -> None:
     """Behind a TLS proxy the site's origin is https://, as url_scheme or the proxy header say."""
     app = web.Application()
@@ -136,7 +139,7 @@ async def test_the_scheme_is_the_applications(
     own = f"127.0.0.1:{client.port}"
     assert await handshake(client, "/echo/", f"https://{own}") == 101
     assert await handshake(client, "/echo/", f"http://{own}") == 403
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     own = f"127.0.0.1:{client.port}"
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert await handshake(client, "/echo/", f"https://{own}") == 403
@@ -152,9 +155,11 @@ async def test_the_scheme_is_the_applications(
         assert await socket.receive_str(timeout=5) == "echo: hi"
 
 
-async def test_csrf_trusted_origins_are_accepted(serve: Serve, settings: Settings) -> None:
+async def test_csrf_trusted_origins_are_accepted(
+    serve_lifted: ServeLifted, settings: Settings
+) -> None:
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.net", "https://*.example.org"]
-    client = await serve(echo=views.echo_socket)
+    client = await serve_lifted(echo=views.echo_socket)
     assert await handshake(client, "/echo/", "https://app.example.net") == 101
     assert await handshake(client, "/echo/", "http://app.example.net") == 403
     assert await handshake(client, "/echo/", "https://other.example.net") == 403
@@ -163,25 +168,25 @@ async def test_csrf_trusted_origins_are_accepted(serve: Serve, settings: Setting
     assert await handshake(client, "/echo/", "http://chat.example.org") == 403
 
 
-async def test_allow_any_origin_opts_out(serve: Serve) -> None:
-    client = await serve(public=views.public_socket)
+async def test_allow_any_origin_opts_out(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(public=views.public_socket)
     socket = await client.ws_connect("/public/", headers={"Origin": "http://evil.example"})
     assert await socket.receive_str(timeout=5) == "public"
     await socket.close()
 
 
-async def test_allow_any_origin_on_a_class_based_view(serve: Serve) -> None:
+async def test_allow_any_origin_on_a_class_based_view(serve_lifted: ServeLifted) -> None:
     @allow_any_origin
     class Public(web.View):
         async def get(self) -> web.WebSocketResponse:
             return await views.echo_socket(self.request)
 
-    client = await serve(("GET", "/public/", Public))
+    client = await serve_lifted(("GET", "/public/", Public))
     assert await handshake(client, "/public/", "http://evil.example") == 101
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_allow_any_origin_is_not_inherited(serve: Serve, alice: User) -> None:
+async def test_allow_any_origin_is_not_inherited(serve_lifted: ServeLifted, alice: User) -> None:
     """A login_required subclass of a marked class keeps the Origin check for its sockets."""
 
     @allow_any_origin
@@ -195,7 +200,7 @@ async def test_allow_any_origin_is_not_inherited(serve: Serve, alice: User) -> N
             assert (await get_user(self.request)).is_authenticated
             return await views.echo_socket(self.request)
 
-    client = await serve(("GET", "/public/", Public), ("GET", "/private/", Private))
+    client = await serve_lifted(("GET", "/public/", Public), ("GET", "/private/", Private))
     cookies = await login(alice)
     own = f"http://127.0.0.1:{client.port}"
     assert await handshake(client, "/public/", "http://evil.example", cookies=cookies) == 101
@@ -203,8 +208,8 @@ async def test_allow_any_origin_is_not_inherited(serve: Serve, alice: User) -> N
     assert await handshake(client, "/private/", own, cookies=cookies) == 101
 
 
-async def test_plain_http_requests_are_not_checked(serve: Serve) -> None:
-    client = await serve(plain=views.plain)
+async def test_plain_http_requests_are_not_checked(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(plain=views.plain)
     response = await client.get("/plain/", headers={"Origin": "http://evil.example"})
     assert (response.status, await response.text()) == (200, "plain")
 
