@@ -17,8 +17,10 @@ from aiohttp.test_utils import TestClient
 from django.core.signals import request_finished
 
 from aiodjango import get_aio_application
+from tests.support.measures import open_fds
+from tests.support.servers import AiohttpClient
+from tests.support.waiting import settle
 
-from ..conftest import AiohttpClient, open_fds, settle
 from .project import views
 
 URLCONF = "tests.django_async.project.urls"
@@ -42,7 +44,9 @@ def finished() -> Iterator[list[object]]:
     request_finished.disconnect(dispatch_uid="tests.django_async.finished")
 
 
-async def serve(aiohttp_client: AiohttpClient, **options: Any) -> TestClient:
+async def serve(
+    aiohttp_client: AiohttpClient, **options: Any
+) -> TestClient[web.Request, web.Application]:
     return await aiohttp_client(get_aio_application(urlconf=URLCONF, **options))
 
 

@@ -13,13 +13,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from django.urls import Resolver404, resolve
 
 from aiodjango import get_aio_application
 from aiodjango.routing import ViewKind, decide
-
-from ..conftest import AiohttpClient
+from tests.support.servers import AiohttpClient
 
 URLCONF = "tests.django_async.mixed_urls"
 REQUEST_CLASS = {
@@ -65,13 +65,13 @@ def expected(path: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-async def client(aiohttp_client: AiohttpClient) -> TestClient:
+async def client(aiohttp_client: AiohttpClient) -> TestClient[web.Request, web.Application]:
     return await aiohttp_client(get_aio_application(urlconf=URLCONF))
 
 
 def test_the_urlconf_mixes_all_three_kinds_and_the_paths_reach_each() -> None:
     """The paths exercise every kind (the parity test could not fail otherwise)."""
-    kinds = set()
+    kinds: set[ViewKind | None] = set()
     for path in PATHS:
         try:
             kinds.add(decide(resolve(path, URLCONF).func).kind)
@@ -81,7 +81,7 @@ def test_the_urlconf_mixes_all_three_kinds_and_the_paths_reach_each() -> None:
 
 
 async def test_each_path_reaches_the_view_django_resolves_on_its_kinds_path(
-    client: TestClient,
+    client: TestClient[web.Request, web.Application],
 ) -> None:
     mismatches = []
     for path in PATHS:

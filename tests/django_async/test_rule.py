@@ -20,8 +20,8 @@ from django.views import View
 
 from aiodjango import aiohttp_view, django_view
 from aiodjango.routing import ViewKind, add_lifted_routes, decide
+from tests.support.servers import AiohttpClient
 
-from ..conftest import AiohttpClient
 from .project import views as project
 
 AIOHTTP, ASYNC, SYNC = ViewKind.AIOHTTP, ViewKind.DJANGO_ASYNC, ViewKind.DJANGO_SYNC

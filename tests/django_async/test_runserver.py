@@ -20,9 +20,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from ..integration.conftest import ROOT, ServerProcess, free_port, project_env
+from tests.support.processes import ROOT, ServerProcess, environment, free_port
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 SETTINGS = "tests.django_async.project.settings"
 PLAIN_SETTINGS = "tests.django_async.project.settings_plain"
@@ -58,7 +58,7 @@ def _runserver(settings: str, logs: Path) -> ServerProcess:
     server = ServerProcess(
         [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
-        env=project_env(DJANGO_SETTINGS_MODULE=settings),
+        env=environment(DJANGO_SETTINGS_MODULE=settings),
         logs=logs,
     )
     server.port = port
@@ -186,7 +186,7 @@ def test_runserver_and_check_name_the_undecided_view(
     check = subprocess.run(
         [sys.executable, "-m", "django", "check"],
         cwd=ROOT,
-        env=project_env(DJANGO_SETTINGS_MODULE=SETTINGS),
+        env=environment(DJANGO_SETTINGS_MODULE=SETTINGS),
         capture_output=True,
         text=True,
         timeout=120,
@@ -239,7 +239,7 @@ def test_the_command_lists_who_serves_each_pattern() -> None:
     listing = subprocess.run(
         [sys.executable, "-m", "django", "aiodjango_views"],
         cwd=ROOT,
-        env=project_env(DJANGO_SETTINGS_MODULE=SETTINGS),
+        env=environment(DJANGO_SETTINGS_MODULE=SETTINGS),
         capture_output=True,
         text=True,
         timeout=120,
@@ -279,7 +279,7 @@ def test_gunicorns_aiohttp_worker_serves_them_alike(
             f"127.0.0.1:{port}",
         ],
         cwd=ROOT,
-        env=project_env(DJANGO_SETTINGS_MODULE=SETTINGS),
+        env=environment(DJANGO_SETTINGS_MODULE=SETTINGS),
         logs=tmp_path / "gunicorn",
     )
     gunicorn.port = port

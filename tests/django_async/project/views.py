@@ -130,6 +130,6 @@ async def undecided(request):  # type: ignore[no-untyped-def]
     return await _respond(request)
 
 
-async def _respond(request):  # type: ignore[no-untyped-def]
+async def _respond(request: object) -> web.Response:
     kind = "an aiohttp request" if isinstance(request, web.BaseRequest) else type(request).__name__
     return web.Response(text=f"undecided, {kind}")
