@@ -12,7 +12,7 @@ from aiohttp import web
 
 from aiodjango.server import Server, configure_server
 from tests.server.apps import make_aiohttp_app, make_app
-from tests.server.running import COMMANDS, ServerProcess, run_cli
+from tests.support.processes import COMMANDS, StartServer, run_cli
 
 ORIGIN = "https://pages.example"
 
@@ -67,17 +67,17 @@ def test_a_bad_static_cors_is_refused_by_name(assets: Path, bad: str) -> None:
     assert repr(bad) in str(info.value)
 
 
-async def test_static_cors_on_the_command_line(assets: Path) -> None:
+async def test_static_cors_on_the_command_line(assets: Path, start_server: StartServer) -> None:
     args = ["--host", "127.0.0.1", "--port", "0", "--static", f"/static={assets}"]
     args += ["--static-cors", "*"]
     for target in ("tests.server.apps:application", "tests.server.apps:aiohttp_application"):
-        async with ServerProcess(*COMMANDS["aiodjango-serve"], target, *args) as server:
-            url = await server.address()
-            assert await fetch(f"{url}/static/font.woff2") == (200, "*")
-            other = "/native" if target.endswith("aiohttp_application") else "/page"
-            assert await fetch(f"{url}{other}") == (200, None)
-            server.send_signal(signal.SIGTERM)
-            assert await server.exit_status() == 0
+        server = start_server([*COMMANDS["aiodjango-serve"], target, *args])
+        url = await server.address()
+        assert await fetch(f"{url}/static/font.woff2") == (200, "*")
+        other = "/native" if target.endswith("aiohttp_application") else "/page"
+        assert await fetch(f"{url}{other}") == (200, None)
+        server.signal(signal.SIGTERM)
+        assert await server.wait() == 0
 
 
 def test_a_bad_static_cors_on_the_command_line_is_one_line() -> None:
@@ -95,7 +95,7 @@ async def test_sites_and_addresses_say_where_the_server_listens() -> None:
         # "localhost" may be several sockets (IPv4 and IPv6), all on the one port.
         hosts = {address[0] for address in server.addresses if isinstance(address, tuple)}
         assert hosts and hosts <= {"127.0.0.1", "::1"}
-        assert {address[1] for address in server.addresses} == {server.port}  # type: ignore[index]
+        assert {address[1] for address in server.addresses} == {server.port}
         assert site.name == f"http://localhost:{server.port}"
         async with (
             aiohttp.ClientSession() as session,

@@ -11,9 +11,10 @@ import pytest
 from aiohttp import web
 
 from aiodjango.wsgi import WSGIHandler, add_wsgi_route
+from tests.support.rawhttp import raw_request
+from tests.support.servers import MakeServed
 
 from .apps import echo
-from .conftest import MakeServed, raw_request
 
 pytestmark = pytest.mark.filterwarnings("error::wsgiref.validate.WSGIWarning")
 
@@ -24,23 +25,23 @@ def request_bytes(method: str, target: str, extra: str = "") -> bytes:
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "GET", "DELETE"])
 async def test_an_announced_empty_body_has_content_length_zero(
-    serve: MakeServed, method: str
+    serve_wsgi: MakeServed, method: str
 ) -> None:
-    served = await serve(validator(echo))
+    served = await serve_wsgi(validator(echo))
     data = request_bytes(method, "/", "Content-Length: 0\r\n")
     environ = json.loads((await raw_request(served.address, data)).body)
     assert environ["CONTENT_LENGTH"] == "0"
     assert environ["body"] == ""
 
 
-async def test_no_body_announced_means_no_content_length(serve: MakeServed) -> None:
-    served = await serve(validator(echo))
+async def test_no_body_announced_means_no_content_length(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(validator(echo))
     environ = json.loads((await raw_request(served.address, request_bytes("GET", "/"))).body)
     assert "CONTENT_LENGTH" not in environ
 
 
-async def test_an_empty_chunked_body_has_content_length_zero(serve: MakeServed) -> None:
-    served = await serve(validator(echo))
+async def test_an_empty_chunked_body_has_content_length_zero(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(validator(echo))
     data = request_bytes("POST", "/", "Transfer-Encoding: chunked\r\n") + b"0\r\n\r\n"
     environ = json.loads((await raw_request(served.address, data)).body)
     assert environ["CONTENT_LENGTH"] == "0"
@@ -52,9 +53,9 @@ async def test_an_empty_chunked_body_has_content_length_zero(serve: MakeServed) 
     ["/a/b", "/caf%C3%A9/%2F/x?q=a+b&r=%20", "/x?", "/%7Euser//two?empty=&flag"],
 )
 async def test_raw_uri_and_request_uri_are_the_target_as_sent(
-    serve: MakeServed, script_name: str, target: str
+    serve_wsgi: MakeServed, script_name: str, target: str
 ) -> None:
-    served = await serve(validator(echo), script_name)
+    served = await serve_wsgi(validator(echo), script_name)
     sent = script_name + target
     environ = json.loads((await raw_request(served.address, request_bytes("GET", sent))).body)
     assert environ["RAW_URI"] == sent
@@ -63,8 +64,8 @@ async def test_raw_uri_and_request_uri_are_the_target_as_sent(
     assert environ["SCRIPT_NAME"] == script_name
 
 
-async def test_remote_host_is_the_client_address(serve: MakeServed) -> None:
-    served = await serve(validator(echo))
+async def test_remote_host_is_the_client_address(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(validator(echo))
     environ = await (await served.client.get("/")).json()
     assert environ["REMOTE_HOST"] == environ["REMOTE_ADDR"] == "127.0.0.1"
     assert environ["REMOTE_PORT"].isdigit()
