@@ -11,8 +11,14 @@ from typing import Any
 import pytest
 from django.db.backends.signals import connection_created
 
-# Fixtures for every directory: real servers as subprocesses, in-process servers.
-pytest_plugins = ["tests.support.processes", "tests.support.servers"]
+# Fixtures for every directory: real servers as subprocesses, in-process servers, a real
+# redis-server, headless Chromium.
+pytest_plugins = [
+    "tests.support.processes",
+    "tests.support.servers",
+    "tests.support.redis",
+    "tests.support.browser",
+]
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by marker

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -21,9 +21,9 @@ from aiodjango.groups import aclose_group, agroup_send, channel_layer, join
 from aiodjango.groups.members import Membership
 from aiodjango.groups.relay import existing_relays
 from aiodjango.server import close_websockets_on_shutdown
-from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
-
-from ..conftest import AiohttpClient, settle
+from tests.support.redis import RedisServer
+from tests.support.servers import AiohttpClient
+from tests.support.waiting import settle
 
 pytestmark = pytest.mark.timeout(60)
 Client = TestClient[web.Request, web.Application]
@@ -60,11 +60,13 @@ class Room:
         return stream
 
 
-Serve = Callable[..., Awaitable[tuple[Room, Client]]]
+ServeRoom = Callable[..., Awaitable[tuple[Room, Client]]]
 
 
 @pytest.fixture
-def serve(aiohttp_client: AiohttpClient) -> Serve:
+def serve_room(aiohttp_client: AiohttpClient) -> ServeRoom:
+    """Serve a :class:`Room` made with ``join()`` options on a real socket."""
+
     async def serve(**options: Any) -> tuple[Room, Client]:
         room = Room(**options)
         return room, await aiohttp_client(room.app)
@@ -83,8 +85,8 @@ def layer_groups() -> dict[str, Any]:
     return channel_layer().groups  # type: ignore[no-any-return]
 
 
-async def test_group_messages_reach_the_members_of_that_group_only(serve: Serve) -> None:
-    _room, client = await serve()
+async def test_group_messages_reach_the_members_of_that_group_only(serve_room: ServeRoom) -> None:
+    _room, client = await serve_room()
     chat = [await member(client, "chat") for _ in range(3)]
     other = await member(client, "other")
     await agroup_send("chat", {"type": "line", "text": "hello"})
@@ -98,8 +100,8 @@ async def test_group_messages_reach_the_members_of_that_group_only(serve: Serve)
         await ws.close()
 
 
-async def test_leaving_the_last_member_leaves_the_layer_group(serve: Serve) -> None:
-    room, client = await serve()
+async def test_leaving_the_last_member_leaves_the_layer_group(serve_room: ServeRoom) -> None:
+    room, client = await serve_room()
     sockets = [await member(client, "leaving") for _ in range(2)]
     assert "leaving" in layer_groups()
     await sockets[0].close()
@@ -111,8 +113,8 @@ async def test_leaving_the_last_member_leaves_the_layer_group(serve: Serve) -> N
     assert relays is not None and "leaving" not in relays.groups
 
 
-async def test_shutdown_closes_with_1001_and_leaves_every_group(serve: Serve) -> None:
-    _room, client = await serve()
+async def test_shutdown_closes_with_1001_and_leaves_every_group(serve_room: ServeRoom) -> None:
+    _room, client = await serve_room()
     sockets = [await member(client, f"shutdown-{n}") for n in range(3)]
     assert {f"shutdown-{n}" for n in range(3)} <= set(layer_groups())
     await client.server.close()  # the app's shutdown: websockets closed with 1001
@@ -122,8 +124,10 @@ async def test_shutdown_closes_with_1001_and_leaves_every_group(serve: Serve) ->
     assert not {f"shutdown-{n}" for n in range(3)} & set(layer_groups())
 
 
-async def test_close_group_closes_its_members_with_the_code_and_reason(serve: Serve) -> None:
-    _room, client = await serve()
+async def test_close_group_closes_its_members_with_the_code_and_reason(
+    serve_room: ServeRoom,
+) -> None:
+    _room, client = await serve_room()
     closing, staying = await member(client, "closing"), await member(client, "staying")
     await aclose_group("closing", 4000, "bye")
     message = await closing.receive(timeout=10)
@@ -148,8 +152,10 @@ def silent_client(port: int, path: str) -> socket.socket:
     return raw
 
 
-async def test_a_member_that_does_not_read_is_dropped_and_delays_no_one(serve: Serve) -> None:
-    room, client = await serve(max_queued=4)
+async def test_a_member_that_does_not_read_is_dropped_and_delays_no_one(
+    serve_room: ServeRoom,
+) -> None:
+    room, client = await serve_room(max_queued=4)
     fast = await member(client, "slow-test")
     assert client.port is not None
     silent = await asyncio.to_thread(silent_client, client.port, "/ws/?groups=slow-test")
@@ -220,7 +226,7 @@ async def test_join_needs_a_prepared_response_and_a_positive_bound(
 
 
 @pytest.fixture
-def classic_redis_layer(redis_server: RedisServer) -> AsyncIterator[None]:  # noqa: F811
+def classic_redis_layer(redis_server: RedisServer) -> Iterator[None]:
     layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -233,11 +239,11 @@ def classic_redis_layer(redis_server: RedisServer) -> AsyncIterator[None]:  # no
 
 
 async def test_the_classic_redis_layer_is_joined_again_after_a_restart(
-    serve: Serve,
-    redis_server: RedisServer,  # noqa: F811
+    serve_room: ServeRoom,
+    redis_server: RedisServer,
     classic_redis_layer: None,
 ) -> None:
-    _room, client = await serve()
+    _room, client = await serve_room()
     ws = await member(client, "restarting")
     await agroup_send("restarting", {"type": "before"})
     assert json.loads(await ws.receive_str(timeout=10))["type"] == "before"
@@ -261,12 +267,12 @@ async def test_the_classic_redis_layer_is_joined_again_after_a_restart(
 
 
 async def test_a_message_render_cannot_handle_closes_the_socket_with_1011(
-    serve: Serve, caplog: pytest.LogCaptureFixture
+    serve_room: ServeRoom, caplog: pytest.LogCaptureFixture
 ) -> None:
     def render(message: dict[str, Any]) -> str:
         return str(message["text"])  # KeyError for a message without text
 
-    _room, client = await serve(render=render)
+    _room, client = await serve_room(render=render)
     ws = await member(client, "rendering")
     await agroup_send("rendering", {"type": "note", "text": "fine"})
     assert await ws.receive_str(timeout=10) == "fine"

@@ -7,7 +7,6 @@ it is missing). Nothing here imitates Redis: the tests talk to the real server.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,11 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .processes import free_port
 
 
 class RedisServer:
@@ -32,7 +27,7 @@ class RedisServer:
             pytest.fail("no redis-server: install Debian's redis-server (python3 dev.py test does)")
         self.binary = binary
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 

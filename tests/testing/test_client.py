@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
 from aiodjango import get_aio_application
-from aiodjango.testing import AioClient, SyncClient
+from aiodjango.testing import AioClient, LiveServer, SyncClient
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -126,7 +126,7 @@ def test_sync_style_on_the_live_server(aio_sync_client: SyncClient) -> None:
     assert aio_sync_client.get("/whoami/").text == "alice"
 
 
-def test_the_live_server_serves_a_real_socket_and_stops(aio_live_server: Any) -> None:
+def test_the_live_server_serves_a_real_socket_and_stops(aio_live_server: LiveServer) -> None:
     import urllib.request
 
     with urllib.request.urlopen(f"{aio_live_server.url}/whoami/", timeout=30) as response:
