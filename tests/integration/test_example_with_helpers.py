@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, project_env
+from tests.support.processes import ROOT, environment
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_the_example_project_suite_passes_with_the_plugin(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def run_pytest(project: Path, *options: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options],
         cwd=project,
-        env=project_env(),
+        env=environment(),
         capture_output=True,
         text=True,
         timeout=280,

@@ -21,10 +21,8 @@ import pytest
 from playwright.async_api import Browser, expect
 from yarl import URL
 
-from tests.support.browser import browser  # noqa: F401  (a fixture)
-from tests.support.redis import RedisServer, redis_server  # noqa: F401  (a fixture)
-
-from .conftest import ROOT, ServerProcess, StartServer, free_port, project_env
+from tests.support.processes import ROOT, ServerProcess, StartServer, environment, free_port
+from tests.support.redis import RedisServer
 
 pytestmark = pytest.mark.timeout(180)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -66,7 +64,7 @@ def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         subprocess.run(
             [sys.executable, "manage.py", *command],
             cwd=copy,
-            env=project_env(),
+            env=environment(),
             check=True,
             timeout=120,
             stdout=subprocess.DEVNULL,
@@ -84,7 +82,7 @@ def project(prepared_project: Path, tmp_path: Path) -> Path:
 async def cluster(
     start_server: StartServer,
     project: Path,
-    redis_server: RedisServer,  # noqa: F811
+    redis_server: RedisServer,
 ) -> Cluster:
     cluster = Cluster(redis_server)
     for _ in range(2):
@@ -193,7 +191,7 @@ async def announce(client: aiohttp.ClientSession, server: ServerProcess, text: s
 
 async def test_two_people_on_different_masters_chat_in_a_browser(
     cluster: Cluster,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
 ) -> None:
     pages = {}
     for username, master in (("alice", cluster.masters[0]), ("bob", cluster.masters[1])):
@@ -380,7 +378,7 @@ async def manage_shell(cluster: Cluster, project: Path, code: str) -> None:
         subprocess.run,
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=project,
-        env=project_env(REDIS_URL=cluster.redis.url),
+        env=environment(REDIS_URL=cluster.redis.url),
         check=True,
         timeout=60,
         stdout=subprocess.DEVNULL,

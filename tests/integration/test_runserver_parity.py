@@ -9,9 +9,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from .conftest import ServerProcess, StartServer, free_port
+from tests.support.processes import ServerProcess, StartServer, free_port
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 #: One access log line: method, target as sent, status, bytes of body.
 LOG_LINE = re.compile(r'"([A-Z]+) (\S+) HTTP/1\.[01]" (\d{3}) (\d+)')
