@@ -100,7 +100,6 @@ else:
             return super().__new__(cls, name)
 
 
-
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
 # per-request hook; the app-wide signal costs every response of the app.
