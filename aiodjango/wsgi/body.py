@@ -22,6 +22,7 @@ class InputStream(Protocol):
     def readline(self, size: int = -1, /) -> bytes: ...
     def readlines(self, hint: int = -1, /) -> list[bytes]: ...
     def __iter__(self) -> Iterator[bytes]: ...
+    def seekable(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -39,6 +40,10 @@ class _EmptyInput:
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(())
+
+    def seekable(self) -> bool:
+        # Django's body reading asks this of its stream (6.1 does before measuring the body).
+        return False
 
     def close(self) -> None:
         pass
