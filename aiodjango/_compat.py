@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
-__all__ = ["watch_prepare"]
+__all__ = ["Latin1Response", "Latin1StreamResponse", "watch_prepare"]
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -51,3 +52,46 @@ def _watching_class(callback: PrepareCallback) -> type[web.Request]:
             await super()._prepare_hook(response)
 
     return WatchedRequest
+
+
+# aiohttp: a response's status line and headers are written by the coroutine method
+# ``StreamResponse._write_headers()``, called once from ``prepare()`` after the headers are
+# final; it serializes them as UTF-8. PEP 3333 header values and reasons are latin-1, and
+# aiohttp has no public way to send the bytes 0x80-0xff in a head.
+assert inspect.iscoroutinefunction(getattr(web.StreamResponse, "_write_headers", None)), (
+    "aiohttp.web.StreamResponse._write_headers() is gone: aiodjango.wsgi needs a new way to "
+    "send latin-1 header values"
+)
+
+
+class _Latin1Head:
+    """Writes the head as latin-1 bytes straight to the transport, instead of UTF-8."""
+
+    latin1_request: web.BaseRequest
+
+    async def _write_headers(self) -> None:
+        response: web.StreamResponse = self  # type: ignore[assignment]
+        request = self.latin1_request
+        major, minor = request.version
+        lines = [f"HTTP/{major}.{minor} {response.status} {response.reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        transport = request.transport
+        if transport is None:
+            raise ConnectionResetError("Connection lost")
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+
+class Latin1StreamResponse(_Latin1Head, web.StreamResponse):
+    """A ``StreamResponse`` for ``request`` whose reason and header values go out as latin-1."""
+
+    def __init__(self, request: web.BaseRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latin1_request = request
+
+
+class Latin1Response(_Latin1Head, web.Response):
+    """A ``Response`` for ``request`` whose reason and header values go out as latin-1."""
+
+    def __init__(self, request: web.BaseRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latin1_request = request

@@ -1,6 +1,7 @@
 """Writing what a worker thread produced: a complete body, a file with sendfile, or a stream.
 
-Each function runs on the event loop and reads one :class:`~aiodjango.wsgi.exchange.Exchange`.
+Each function runs on the event loop and reads one :class:`~aiodjango.wsgi.exchange.Exchange`;
+:func:`respond` is the one place that turns its state into a kind of response.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import logging
 
 from aiohttp import web
 
-from .exchange import Exchange, FileBody
+from .._compat import Latin1Response, Latin1StreamResponse
+from .exchange import BROKEN, COMPLETE, FILE, STREAMING, Exchange, FileBody
 
-__all__ = ["plain", "send_file", "stream"]
+__all__ = ["plain", "respond", "send_file", "stream"]
 
 logger = logging.getLogger("aiodjango.wsgi")
 
@@ -22,25 +24,88 @@ def plain(status: int, text: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=text, headers=headers)
 
 
-async def stream(request: web.Request, exchange: Exchange) -> web.StreamResponse:
-    """Write the blocks the worker pushes, each as soon as it arrives, until it is done."""
-    response = web.StreamResponse(
+async def respond(
+    request: web.Request, exchange: Exchange, send_timeout: float
+) -> web.StreamResponse:
+    """The response for an exchange the loop has news of: its state says which kind."""
+    state = exchange.state
+    if state is COMPLETE:
+        if exchange.latin1:
+            response: web.Response = Latin1Response(
+                request,
+                body=exchange.body,
+                status=exchange.status,
+                reason=exchange.reason,
+                headers=exchange.headers,
+            )
+        else:
+            response = web.Response(
+                body=exchange.body,
+                status=exchange.status,
+                reason=exchange.reason,
+                headers=exchange.headers,
+            )
+        if exchange.cut_short:
+            response.force_close()  # shorter than declared: the client must see the end
+        return response
+    if state is STREAMING or state is BROKEN:  # BROKEN: failed after its first block
+        return await stream(request, exchange, send_timeout)
+    if state is FILE:
+        return await send_file(request, exchange)
+    # FAILED, or a worker that finished without a response (it cannot, but never hang).
+    exchange.drop_file()
+    return plain(500, "Internal Server Error\n")
+
+
+def _head(request: web.Request, exchange: Exchange) -> web.StreamResponse:
+    if exchange.latin1:
+        return Latin1StreamResponse(
+            request, status=exchange.status, reason=exchange.reason, headers=exchange.headers
+        )
+    return web.StreamResponse(
         status=exchange.status, reason=exchange.reason, headers=exchange.headers
     )
+
+
+async def stream(
+    request: web.Request, exchange: Exchange, send_timeout: float
+) -> web.StreamResponse:
+    """Write the blocks the worker pushes, each as soon as it arrives, until it is done.
+
+    A write that makes no progress for ``send_timeout`` seconds (a client that stopped
+    reading) ends the response: the connection is aborted and the worker stops at its next
+    block, so a slow reader holds a worker thread for a bounded time.
+    """
+    response = _head(request, exchange)
+    loop = asyncio.get_running_loop()
     try:
-        await response.prepare(request)
-        while (blocks := await exchange.take()) is not None:
-            size = 0
-            for block in blocks:
-                await response.write(block)
-                size += len(block)
-            exchange.consumed(size)
-        if exchange.failed or exchange.remaining:
+        async with asyncio.timeout(None) as deadline:
+            await response.prepare(request)
+            while (blocks := await exchange.take()) is not None:
+                size = 0
+                for block in blocks:
+                    deadline.reschedule(loop.time() + send_timeout)
+                    await response.write(block)
+                    size += len(block)
+                deadline.reschedule(None)  # waiting for the application is not the client's
+                exchange.consumed(size)
+        if exchange.cut_short:
             _cut(request, response)  # an incomplete body must not look complete
         else:
             await response.write_eof()
     except ConnectionError:  # the client has gone
         exchange.abandon()
+    except TimeoutError:
+        logger.info(
+            "%s %s: the client read nothing for %g s; response cut",
+            request.method,
+            request.path,
+            send_timeout,
+        )
+        exchange.abandon()
+        response.force_close()
+        if request.transport is not None:
+            request.transport.abort()  # close() would wait for the unread buffer to drain
     return response
 
 
@@ -48,13 +113,11 @@ async def send_file(request: web.Request, exchange: Exchange) -> web.StreamRespo
     """Send the regular file the worker handed over, from the loop; then close it."""
     body, exchange.file = exchange.file, None
     assert body is not None
-    response = web.StreamResponse(
-        status=exchange.status, reason=exchange.reason, headers=exchange.headers
-    )
+    response = _head(request, exchange)
     with body.file:
         try:
             await response.prepare(request)
-            if exchange.body_allowed and body.size:
+            if body.body_allowed and body.size:
                 await _sendfile(request, response, body)
             if body.short:
                 _cut(request, response)
