@@ -11,9 +11,14 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import web, web_response
 
-__all__ = ["Latin1Response", "Latin1StreamResponse", "watch_prepare"]
+__all__ = [
+    "Latin1Response",
+    "Latin1StreamResponse",
+    "set_default_server_header",
+    "watch_prepare",
+]
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -95,3 +100,20 @@ class Latin1Response(_Latin1Head, web.Response):
     def __init__(self, request: web.BaseRequest, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.latin1_request = request
+
+
+# aiohttp: a response without a Server header gets the module global
+# ``aiohttp.web_response.SERVER_SOFTWARE`` (``Python/3.x aiohttp/3.y``), read when its headers
+# are prepared, for every response including the parser's own 400s. There is no option for it,
+# and a per-response hook would cost every response.
+assert "SERVER_SOFTWARE" in web.StreamResponse._prepare_headers.__code__.co_names and isinstance(
+    getattr(web_response, "SERVER_SOFTWARE", None), str
+), (
+    "aiohttp.web_response.SERVER_SOFTWARE no longer sets the default Server header: "
+    "aiodjango.server.identity needs a new way to set it"
+)
+
+
+def set_default_server_header(value: str) -> None:
+    """The ``Server`` header of every response of this process that sets none."""
+    web_response.SERVER_SOFTWARE = value  # type: ignore[attr-defined]

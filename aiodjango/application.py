@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from .lifted.db import watch_connections
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
+from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 
@@ -39,6 +40,7 @@ def get_aio_application(
     urlconf: str | ModuleType | None = None,
     script_name: str | None = None,
     include_static: bool = False,
+    server_header: str = DEFAULT_SERVER_HEADER,
     **handler_options: Any,
 ) -> web.Application:
     """Build the aiohttp ``Application`` that serves the Django project.
@@ -47,8 +49,9 @@ def get_aio_application(
     so WSGI middleware wrapped around it keeps working. ``urlconf`` overrides
     ``ROOT_URLCONF`` for finding coroutine views. ``script_name`` is the prefix the
     project is mounted under (default: ``FORCE_SCRIPT_NAME``); lifted views and the
-    WSGI application share it. ``handler_options`` go to :class:`~aiodjango.wsgi.WSGIHandler`
-    (``threads``, ``max_request_body_size``, ...).
+    WSGI application share it. ``server_header`` is the ``Server`` header of every
+    response of the process (no version numbers by default). ``handler_options`` go to
+    :class:`~aiodjango.wsgi.WSGIHandler` (``threads``, ``max_request_body_size``, ...).
     """
     if wsgi is None:
         wsgi = get_wsgi_application()
@@ -59,6 +62,7 @@ def get_aio_application(
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
+    set_server_header(server_header)
 
     if include_static:
         add_static_root(app.router)

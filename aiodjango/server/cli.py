@@ -25,7 +25,8 @@ from aiohttp import web
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .exit import leave_stuck_threads_behind
-from .serving import Server, configure_server
+from .identity import DEFAULT_SERVER_HEADER
+from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT, Server, configure_server
 
 EXIT_USAGE = 2
 
@@ -113,8 +114,16 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
+    if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """Parse a duration in seconds, more than 0."""
+    value = seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
     return value
 
 
@@ -139,7 +148,12 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     listen = parser.add_argument_group("listening")
-    listen.add_argument("--host", default="0.0.0.0", help="address to bind (default: %(default)s)")
+    listen.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to bind (default: %(default)s, every interface: reachable from other "
+        "machines; use 127.0.0.1 behind a proxy on this machine)",
+    )
     listen.add_argument(
         "--port",
         type=bounded_int(0, 65535),
@@ -169,6 +183,20 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on SIGINT/SIGTERM, how long requests in flight may take to finish "
         "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--keepalive-timeout",
+        type=positive_seconds,
+        default=DEFAULT_KEEPALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection idle, or still sending a request's headers, for this long "
+        "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--server-header",
+        metavar="TEXT",
+        help=f"the Server header of every response (default: {DEFAULT_SERVER_HEADER}, "
+        "without version numbers)",
     )
 
     serving = parser.add_argument_group("serving")
@@ -208,6 +236,42 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         metavar="SIZE",
         help="larger request bodies get 413 without reaching the application "
         f"(default: {show_size(_handler_default('max_request_body_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-size",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held at once by all requests, in memory and on disk; past "
+        f"it, 503 (default: {show_size(_handler_default('max_request_bodies_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-in-memory",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held in memory at once by all requests; past it, bodies go "
+        f"to temporary files (default: "
+        f"{show_size(_handler_default('max_request_bodies_in_memory'))})",
+    )
+    serving.add_argument(
+        "--body-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="time a request body may take to arrive, plus one second per --body-min-rate "
+        f"bytes received; past it, 408 (default: {_handler_default('body_timeout')})",
+    )
+    serving.add_argument(
+        "--body-min-rate",
+        type=bounded_int(0),
+        metavar="BYTES",
+        help="bytes per second that earn a request body one more second; 0: the body "
+        f"timeout is a fixed deadline (default: {_handler_default('body_min_rate')})",
+    )
+    serving.add_argument(
+        "--send-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="cut a streamed response whose client takes nothing for this long, releasing "
+        f"its worker thread (default: {_handler_default('send_timeout')})",
     )
 
     logs = parser.add_argument_group("logging (to stderr)")
@@ -283,6 +347,8 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         "unix_socket_perms": args.unix_socket_perms,
         "backlog": args.backlog,
         "shutdown_timeout": args.shutdown_timeout,
+        "keepalive_timeout": args.keepalive_timeout,
+        "server_header": args.server_header,
     }
     handler_kwargs = {
         name: value
@@ -291,6 +357,11 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
             ("url_scheme", args.url_scheme),
             ("inbuf_overflow", args.inbuf_overflow),
             ("max_request_body_size", args.max_request_body_size),
+            ("max_request_bodies_size", args.max_request_bodies_size),
+            ("max_request_bodies_in_memory", args.max_request_bodies_in_memory),
+            ("body_timeout", args.body_timeout),
+            ("body_min_rate", args.body_min_rate),
+            ("send_timeout", args.send_timeout),
         )
         if value is not None
     }
