@@ -131,36 +131,37 @@ TRANSITIONS: Final[dict[State, frozenset[State]]] = {
 class Exchange:
     """One request's meeting point between its worker thread and the event loop.
 
-    The worker records the head (``status``, ``reason``, ``headers``), then a complete
-    ``body``, a ``file``, or a stream of blocks; the loop awaits ``waiter`` for news and reads
-    ``state``. The head and body are written by the worker before it wakes the loop and only
-    read by the loop afterwards. The lock and the block queue only exist once a block is
-    streamed, so complete responses never pay for them.
+    The worker records the head (``status``, ``reason``, ``headers``, ``latin1``), then a
+    complete ``body``, a ``file``, or a stream of blocks; the loop awaits ``waiter`` for news
+    and reads ``state``. These few public attributes are written by the worker before it wakes
+    the loop, and only read by the loop afterwards; the rest is private to the two sides.
+    The lock and the block queue only exist once a block is streamed, so complete responses
+    never pay for them.
     """
 
     __slots__ = (
         "_blocks",
         "_body_allowed",
         "_cond",
+        "_content_length",
+        "_finished",
+        "_gone",
+        "_head",
+        "_limit",
+        "_loop",
         "_loop_idle",
         "_on_finished",
         "_queued",
+        "_remaining",
         "_state",
+        "_waker",
         "body",
-        "content_length",
         "file",
-        "finished",
-        "gone",
-        "head",
         "headers",
         "latin1",
-        "limit",
-        "loop",
         "reason",
-        "remaining",
         "status",
         "waiter",
-        "waker",
     )
 
     def __init__(
@@ -170,23 +171,23 @@ class Exchange:
         limit: int,
         on_finished: Callable[[], None],
     ) -> None:
-        self.waker = waker
-        self.loop = loop = waker.loop
-        self.limit = limit  # the worker waits while more than this is queued unsent
+        self._waker = waker
+        self._loop = loop = waker.loop
+        self._limit = limit  # the worker waits while more than this is queued unsent
         self._on_finished = on_finished  # called on the loop once the worker is done
-        self.head = head  # a HEAD request: headers only
+        self._head = head  # a HEAD request: headers only
         self._state = WAITING
         self.status = 0
         self.reason = ""
         self.headers: list[tuple[str, str]] = []
         self.latin1 = False  # the reason or a header value goes beyond ASCII
-        self.content_length: int | None = None
-        self.remaining: int | None = None  # body bytes still allowed by Content-Length
+        self._content_length: int | None = None
+        self._remaining: int | None = None  # body bytes still allowed by Content-Length
         self._body_allowed = True
         self.body = b""
         self.file: FileBody | None = None
-        self.finished = False  # the worker is done: close() has run
-        self.gone = False  # the loop stopped listening: the client went away
+        self._finished = False  # the worker is done: close() has run
+        self._gone = False  # the loop stopped listening: the client went away
         self._cond: threading.Condition | None = None
         self._blocks: list[bytes] = []
         self._queued = 0
@@ -220,10 +221,10 @@ class Exchange:
         elif state is not WAITING:
             raise RuntimeError("start_response called a second time without exc_info")
         code, reason = parse_status(status)
-        self.content_length, latin1 = check_headers(headers)
+        self._content_length, latin1 = check_headers(headers)
         self.latin1 = latin1 or not reason.isascii()
         self.status, self.reason, self.headers = code, reason, list(headers)
-        self._body_allowed = not self.head and code != 204 and code != 304
+        self._body_allowed = not self._head and code != 204 and code != 304
         self._move(STARTED)
         return self.write
 
@@ -244,7 +245,7 @@ class Exchange:
                 return False
             if state is WAITING:
                 raise RuntimeError("the application sent body data before start_response")
-            self.remaining = self.content_length
+            self._remaining = self._content_length
             if not self._body_allowed:  # HEAD, 204 or 304: the headers are all there is
                 self._move(COMPLETE)
                 return False
@@ -252,27 +253,27 @@ class Exchange:
             self._move(STREAMING)
         cond = self._cond
         assert cond is not None
-        remaining = self.remaining
+        remaining = self._remaining
         if remaining is not None:  # PEP 3333: never send more than Content-Length
             if not remaining:
                 return False
             block = block[:remaining]
-            self.remaining = remaining = remaining - len(block)
+            self._remaining = remaining = remaining - len(block)
         with cond:
-            if self.gone:
+            if self._gone:
                 raise ClientGone
             self._blocks.append(block)
             self._queued += len(block)
             wake, self._loop_idle = self._loop_idle, False
         if wake:
-            self.waker.call_soon(self._wake)
-        limit = self.limit
+            self._waker.call_soon(self._wake)
+        limit = self._limit
         if self._queued > limit:
             with cond:
-                while self._queued > limit and not self.gone:
-                    if not cond.wait(1.0) and self.loop.is_closed():
-                        self.gone = True
-                if self.gone:
+                while self._queued > limit and not self._gone:
+                    if not cond.wait(1.0) and self._loop.is_closed():
+                        self._gone = True
+                if self._gone:
                     raise ClientGone
         return remaining != 0
 
@@ -280,8 +281,8 @@ class Exchange:
         """Record a body known in full; it is written in one go with Content-Length."""
         if self._state is WAITING:
             raise RuntimeError("the application returned without calling start_response")
-        if self.content_length is not None:
-            body = body[: self.content_length]
+        if self._content_length is not None:
+            body = body[: self._content_length]
         self.body = body
         self._move(COMPLETE)
 
@@ -304,7 +305,7 @@ class Exchange:
         if not stat.S_ISREG(info.st_mode):
             return False
         count = max(info.st_size - offset, 0)
-        declared = self.content_length
+        declared = self._content_length
         if declared is None:
             self.headers.append(("Content-Length", str(count)))
         self.file = FileBody(
@@ -325,12 +326,12 @@ class Exchange:
         """Tell the loop that the worker is done with this request (always called, once)."""
         cond = self._cond
         if cond is None:
-            self.finished = True
+            self._finished = True
         else:
             with cond:
-                self.finished = True
+                self._finished = True
         try:
-            self.waker.call_soon(self._finished)
+            self._waker.call_soon(self._worker_done)
         except RuntimeError:  # the loop is closed: nobody is listening any more
             self.drop_file()
 
@@ -340,18 +341,24 @@ class Exchange:
     def cut_short(self) -> bool:
         """The body sent is shorter than the Content-Length declared (read once finished)."""
         if self._state is COMPLETE:
-            return self._body_allowed and len(self.body) < (self.content_length or 0)
-        return self._state is BROKEN or bool(self.remaining)
+            return self._body_allowed and len(self.body) < (self._content_length or 0)
+        return self._state is BROKEN or bool(self._remaining)
 
     def _wake(self) -> None:
         if not self.waiter.done():
             self.waiter.set_result(None)
 
-    def _finished(self) -> None:
+    def _worker_done(self) -> None:
         self._on_finished()
         self._wake()
-        if self.gone:
+        if self._gone:
             self.drop_file()
+
+    def hand_over_file(self) -> FileBody:
+        """The file to send, now owned by the caller, who closes it."""
+        file, self.file = self.file, None
+        assert file is not None, "no file was handed over"
+        return file
 
     def drop_file(self) -> None:
         """Close a file handed over for sendfile that will not be sent after all."""
@@ -369,10 +376,10 @@ class Exchange:
                 if blocks:
                     self._blocks = []
                     return blocks
-                if self.finished:
+                if self._finished:
                     return None
                 self._loop_idle = True
-                self.waiter = self.loop.create_future()
+                self.waiter = self._loop.create_future()
             await self.waiter
 
     def consumed(self, size: int) -> None:
@@ -386,10 +393,10 @@ class Exchange:
     def abandon(self) -> None:
         """The loop stops listening (client gone, too slow, task cancelled): the worker stops at
         its next block and calls close()."""
-        self.gone = True
+        self._gone = True
         cond = self._cond
         if cond is not None:
             with cond:
                 cond.notify_all()
-        if self.finished:
+        if self._finished:
             self.drop_file()

@@ -111,8 +111,7 @@ async def stream(
 
 async def send_file(request: web.Request, exchange: Exchange) -> web.StreamResponse:
     """Send the regular file the worker handed over, from the loop; then close it."""
-    body, exchange.file = exchange.file, None
-    assert body is not None
+    body = exchange.hand_over_file()
     response = _head(request, exchange)
     with body.file:
         try:

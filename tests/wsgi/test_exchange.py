@@ -163,7 +163,7 @@ async def test_content_length_ends_a_stream_and_a_short_one_is_cut_short() -> No
     exchange.start_response("200 OK", [("Content-Length", "5")])
     assert exchange.push(b"abc") is True
     assert exchange.push(b"defgh") is False  # only "de" fits
-    assert exchange.remaining == 0 and not exchange.cut_short
+    assert exchange.push(b"more") is False and not exchange.cut_short
     short, _ = make_exchange()
     short.start_response("200 OK", [("Content-Length", "5")])
     short.push(b"abc")
