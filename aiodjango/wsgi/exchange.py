@@ -220,12 +220,14 @@ class Exchange:
                 exc_info = None  # no reference cycle through the traceback
         elif state is not WAITING:
             raise RuntimeError("start_response called a second time without exc_info")
+        if state is not WAITING and state is not STARTED:
+            self._move(STARTED)  # committed already: refused, naming the states
         code, reason = parse_status(status)
         self._content_length, latin1 = check_headers(headers)
         self.latin1 = latin1 or not reason.isascii()
         self.status, self.reason, self.headers = code, reason, list(headers)
         self._body_allowed = not self._head and code != 204 and code != 304
-        self._move(STARTED)
+        self._state = STARTED  # from WAITING or STARTED: allowed, as checked above
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -284,7 +286,10 @@ class Exchange:
         if self._content_length is not None:
             body = body[: self._content_length]
         self.body = body
-        self._move(COMPLETE)
+        if self._state is STARTED:  # the usual move, without a lookup on the hottest path
+            self._state = COMPLETE
+        else:
+            self._move(COMPLETE)
 
     def end(self) -> None:
         """The body's iteration is over: a response that sent no block is complete and empty."""

@@ -279,7 +279,8 @@ class WSGIHandler:
 
     @staticmethod
     def _consume(result: Iterable[bytes], exchange: Exchange) -> None:
-        if exchange.state is STARTED or exchange.state is WAITING:
+        state = exchange.state
+        if state is STARTED or state is WAITING:
             kind = type(result)
             # Complete already (a list, a Django HttpResponse): one hop, one write.
             if kind is list or kind is tuple or getattr(result, "streaming", None) is False:

@@ -264,3 +264,12 @@ def test_loop_waker_on_a_closed_loop_raises_and_can_be_used_again() -> None:
         waker.call_soon(lambda: None)
     with pytest.raises(RuntimeError):  # not stuck believing a run is scheduled
         waker.call_soon(lambda: None)
+
+
+async def test_a_committed_head_cannot_be_replaced_even_with_an_empty_exc_info() -> None:
+    exchange, _ = make_exchange()
+    exchange.start_response("200 OK", [])
+    exchange.push(b"block")
+    with pytest.raises(RuntimeError, match="cannot go from STREAMING to STARTED"):
+        exchange.start_response("500 Oops", [], (None, None, None))
+    assert (exchange.status, exchange.state) == (200, State.STREAMING)
