@@ -241,7 +241,7 @@ async def hanging_upload(port: int, size: int, within: float) -> int | None:
 async def test_hanging_uploads_give_their_memory_back(
     start_server: StartServer, figures: Figures
 ) -> None:
-    """Two bursts of 200 uploads hanging at 500 KB: each upload is answered (408 once its time
+    """Three bursts of 100 uploads hanging at 500 KB: each upload is answered (408 once its time
     is up, or 503 when the budget is spent), and the server's memory, descriptors and disk
     return to where they were. glibc keeps freed heap memory for reuse unless told to map
     large buffers on their own (``MALLOC_MMAP_THRESHOLD_``, see the operations page)."""
@@ -265,10 +265,10 @@ async def test_hanging_uploads_give_their_memory_back(
     peak = rss_before
     statuses: list[int | None] = []
     started = time.monotonic()
-    for _ in range(2):
+    for _ in range(3):
         uploads = [
             asyncio.ensure_future(hanging_upload(server.port, 500_000, within=30))
-            for _ in range(200)
+            for _ in range(100)
         ]
         while not all(upload.done() for upload in uploads):
             peak = max(peak, rss(pid))
@@ -278,17 +278,17 @@ async def test_hanging_uploads_give_their_memory_back(
     back = await settle(lambda: open_fds(pid) <= fds_before and spooled_bytes(pid) == 0, within=20)
     rss_after = rss(pid)
 
-    figures["hanging uploads (500 KB each)"] = "2 bursts of 200"
+    figures["hanging uploads (500 KB each)"] = "3 bursts of 100"
     figures["answers (408 / 503)"] = f"{statuses.count(408)} / {statuses.count(503)}"
-    figures["both bursts answered within"] = f"{answered_within:.1f} s (body timeout 3 s)"
+    figures["the bursts answered within"] = f"{answered_within:.1f} s (body timeout 3 s)"
     figures["server RSS before / peak / after"] = (
         f"{mib(rss_before)} / {mib(peak)} / {mib(rss_after)}"
     )
-    assert set(statuses) <= {408, 503} and statuses.count(408) >= 2, statuses
+    assert set(statuses) <= {408, 503} and statuses.count(408) >= 3, statuses
     assert back, (open_fds(pid), fds_before, spooled_bytes(pid))
-    # A burst is 95 MiB of bodies: at most 4 MiB of them in memory, plus what asyncio and
-    # aiohttp buffer per connection before the adapter reads it.
-    assert peak - rss_before < 64 * MiB, mib(peak - rss_before)
+    # A burst is 48 MiB of bodies: at most 4 MiB of them in memory, plus what asyncio and
+    # aiohttp buffer per connection (up to 256 KiB a read) before the adapter takes it.
+    assert peak - rss_before < 48 * MiB, mib(peak - rss_before)
     assert rss_after - rss_before < 16 * MiB, mib(rss_after - rss_before)
 
 
