@@ -77,36 +77,79 @@ async def stream(
     block, so a slow reader holds a worker thread for a bounded time.
     """
     response = _head(request, exchange)
-    loop = asyncio.get_running_loop()
+    deadline = _SendDeadline(request, send_timeout)
     try:
-        async with asyncio.timeout(None) as deadline:
-            await response.prepare(request)
-            while (blocks := await exchange.take()) is not None:
-                size = 0
-                for block in blocks:
-                    deadline.reschedule(loop.time() + send_timeout)
-                    await response.write(block)
-                    size += len(block)
-                deadline.reschedule(None)  # waiting for the application is not the client's
-                exchange.consumed(size)
+        await response.prepare(request)
+        while (blocks := await exchange.take()) is not None:
+            size = 0
+            for block in blocks:
+                deadline.writing()  # each write gets its own send_timeout
+                await response.write(block)
+                size += len(block)
+            deadline.idle()  # waiting for the application is not the client's fault
+            exchange.consumed(size)
         if exchange.cut_short:
             _cut(request, response)  # an incomplete body must not look complete
         else:
             await response.write_eof()
-    except ConnectionError:  # the client has gone
+    except ConnectionError:  # the client has gone, or the deadline cut it off
         exchange.abandon()
-    except TimeoutError:
-        logger.info(
-            "%s %s: the client read nothing for %g s; response cut",
-            request.method,
-            request.path,
-            send_timeout,
-        )
-        exchange.abandon()
-        response.force_close()
-        if request.transport is not None:
-            request.transport.abort()  # close() would wait for the unread buffer to drain
+        if deadline.expired:
+            logger.info(
+                "%s %s: the client took nothing for %g s; response cut",
+                request.method,
+                request.path,
+                send_timeout,
+            )
+    finally:
+        deadline.cancel()
     return response
+
+
+class _SendDeadline:
+    """Aborts the connection when a write has made no progress for ``timeout`` seconds.
+
+    One timer per response, armed at the first write and re-armed only when it fires early,
+    rather than one per block: the streaming path stays cheap. Aborting (not closing, which
+    would wait for the unread buffer to drain) makes the pending write raise ConnectionError.
+    """
+
+    __slots__ = ("_handle", "_loop", "_request", "_since", "_timeout", "expired")
+
+    def __init__(self, request: web.Request, timeout: float) -> None:
+        self._request = request
+        self._timeout = timeout
+        self._loop = asyncio.get_running_loop()
+        self._since: float | None = None  # when the pending writes began
+        self._handle: asyncio.TimerHandle | None = None
+        self.expired = False
+
+    def writing(self) -> None:
+        self._since = now = self._loop.time()
+        if self._handle is None:
+            self._handle = self._loop.call_at(now + self._timeout, self._check)
+
+    def idle(self) -> None:
+        self._since = None
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _check(self) -> None:
+        since = self._since
+        now = self._loop.time()
+        if since is not None and now - since >= self._timeout:
+            self._handle = None
+            self.expired = True
+            transport = self._request.transport
+            if transport is not None:
+                transport.abort()
+            return
+        self._handle = self._loop.call_at(
+            (now if since is None else since) + self._timeout, self._check
+        )
 
 
 async def send_file(request: web.Request, exchange: Exchange) -> web.StreamResponse:
