@@ -1,24 +1,107 @@
-"""Every use of a private aiohttp, Django or Python API, each with its assumption asserted.
+"""Every use of a private aiohttp, Django or Python API, each with its assumption asserted,
+and the differences between the versions we support.
 
 aiodjango uses public APIs where one exists. The few things below have no public way; they
 live here so that an upgrade that breaks one fails at import, naming the assumption, instead
 of misbehaving at request time. CI runs the oldest and newest versions we support.
+
+This module imports no Django module (the WSGI adapter and the server use it): the
+assumptions about Django are asserted by :func:`check_django`, which the Django-facing modules
+(``aiodjango.routing``, ``aiodjango.lifted``) call when they are imported.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import inspect
+import os
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web, web_response
+from asgiref.sync import AsyncToSync, SyncToAsync
+
+if TYPE_CHECKING:
+    import sre_constants as regex_constants
+    import sre_parse as regex_parser
+
+    from aiohttp.web_urldispatcher import _InfoDict as ResourceInfo
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+    from django.middleware.csrf import CsrfViewMiddleware
+    from django.urls.resolvers import RegexPattern, RoutePattern
+else:
+    from re import _constants as regex_constants
+    from re import _parser as regex_parser
+
+    # What an aiohttp resource's get_info() returns: a private TypedDict, for type checkers only.
+    ResourceInfo = dict
 
 __all__ = [
+    "CsrfRejected",
     "Latin1Response",
     "Latin1StreamResponse",
+    "RequestKey",
+    "ResourceInfo",
+    "check_django",
+    "csrf_check_class",
+    "is_endpoint",
+    "pattern_text",
+    "regex_constants",
+    "regex_parser",
+    "register_thread_exit_hook",
+    "run_async_to_sync_on",
     "set_default_server_header",
+    "watch_cursor_creation",
     "watch_prepare",
 ]
+
+
+# --- Python --------------------------------------------------------------------------------
+
+# The regex parser the ``re`` module itself uses (``sre_parse`` before 3.11): the routing part
+# reads what a URL pattern's regex is made of with it, once at startup.
+assert regex_parser.parse("^a(?P<b>c)$").state.groupdict == {"b": 1}, (
+    "re._parser.parse() no longer gives named groups in .state.groupdict: "
+    "aiodjango.routing.regexes needs a new way to read a pattern"
+)
+assert all(
+    hasattr(regex_constants, name)
+    for name in ("AT", "AT_BEGINNING", "AT_END", "LITERAL", "SUBPATTERN", "BRANCH", "MAXREPEAT")
+), "re._constants lacks an opcode aiodjango.routing.regexes reads"
+
+# ``threading._register_atexit(function)``: run ``function`` just before the interpreter joins
+# non-daemon threads at exit, as concurrent.futures' thread pools do to stop their workers.
+# There is no public hook that runs early enough (atexit handlers run after the join).
+assert callable(getattr(threading, "_register_atexit", None)), (
+    "threading._register_atexit() is gone: aiodjango.wsgi.workers needs a new way to stop "
+    "its worker threads at exit"
+)
+
+
+def register_thread_exit_hook(function: Callable[[], None]) -> None:
+    """Call ``function`` at exit, before the interpreter waits for non-daemon threads."""
+    threading._register_atexit(function)  # type: ignore[attr-defined]
+
+
+# --- aiohttp -------------------------------------------------------------------------------
+
+# aiohttp 3.13 added typed request keys; 3.12 takes plain string keys for request storage.
+if TYPE_CHECKING or hasattr(web, "RequestKey"):
+    from aiohttp.web import RequestKey
+else:
+
+    class RequestKey(str):
+        """A request storage key for aiohttp 3.12, where keys are plain strings."""
+
+        __slots__ = ()
+
+        def __new__(cls, name: str, kind: object = None) -> RequestKey:
+            return super().__new__(cls, name)
+
 
 # aiohttp: a request is told when a response to it is prepared, through the coroutine method
 # ``Request._prepare_hook(response)`` (it sends ``on_response_prepare``). There is no public
@@ -117,3 +200,122 @@ assert "SERVER_SOFTWARE" in web.StreamResponse._prepare_headers.__code__.co_name
 def set_default_server_header(value: str) -> None:
     """The ``Server`` header of every response of this process that sets none."""
     web_response.SERVER_SOFTWARE = value  # type: ignore[attr-defined]
+
+
+# asgiref: ``async_to_sync`` called in a thread with no running loop looks for the loop to run
+# on in ``SyncToAsync.threadlocal`` (``main_event_loop`` and ``main_event_loop_pid``), which
+# ``SyncToAsync`` sets for its own threads. Threads that asgiref did not start have no public
+# way to name that loop; aiodjango.groups names the serving loop for its WSGI worker threads.
+assert {"main_event_loop", "main_event_loop_pid"} <= set(
+    AsyncToSync.__call__.__code__.co_consts
+) and isinstance(SyncToAsync.threadlocal, threading.local), (
+    "asgiref's AsyncToSync no longer finds its loop in SyncToAsync.threadlocal: "
+    "aiodjango.groups needs a new way to run async_to_sync on the serving loop"
+)
+
+
+def run_async_to_sync_on(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``async_to_sync`` in the current thread run its coroutine on ``loop``."""
+    threadlocal = SyncToAsync.threadlocal
+    if getattr(threadlocal, "main_event_loop", None) is not loop:
+        threadlocal.main_event_loop = loop
+        threadlocal.main_event_loop_pid = os.getpid()
+
+
+class CsrfRejected(Exception):
+    """Django's CSRF checks refused a request; ``reason`` is Django's reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@functools.cache
+def csrf_check_class() -> type[CsrfViewMiddleware]:
+    """``CsrfViewMiddleware`` whose checks raise :class:`CsrfRejected` instead of answering.
+
+    Django: every refusal of ``CsrfViewMiddleware.process_view`` goes through
+    ``_reject(request, reason)``, which logs and renders ``CSRF_FAILURE_VIEW``. Lifted views run
+    the checks on the event loop, where rendering (templates, maybe the database) must not
+    happen; the subclass reports the refusal, and ``failure_response()`` renders Django's answer
+    in a worker thread. Imported lazily, so that the WSGI adapter loads no Django;
+    :mod:`aiodjango.lifted.csrf` calls this at its import, so the assertion runs then.
+    """
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    reject = getattr(CsrfViewMiddleware, "_reject", None)
+    assert reject is not None and list(inspect.signature(reject).parameters) == [
+        "self",
+        "request",
+        "reason",
+    ], (
+        "django.middleware.csrf.CsrfViewMiddleware._reject(request, reason) is gone: "
+        "aiodjango.lifted.csrf needs a new way to hear of a CSRF refusal"
+    )
+
+    class ReportingCsrfCheck(CsrfViewMiddleware):
+        def _reject(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            raise CsrfRejected(reason)
+
+        def failure_response(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
+            """Django's own answer to the refusal: logged, ``CSRF_FAILURE_VIEW`` rendered."""
+            return super()._reject(request, reason)  # type: ignore[misc,no-any-return]
+
+    return ReportingCsrfCheck
+
+
+# --- Django --------------------------------------------------------------------------------
+
+
+def pattern_text(pattern: RoutePattern | RegexPattern) -> str | None:
+    """The text a ``path()`` route or a ``re_path()`` regex was given, or None when it is a
+    translated (lazy) string. Django keeps it in ``_route`` and ``_regex``; the public
+    ``regex`` is compiled for the active language only."""
+    text = pattern._route if hasattr(pattern, "_route") else getattr(pattern, "_regex", None)
+    return text if isinstance(text, str) else None
+
+
+def is_endpoint(pattern: RoutePattern | RegexPattern) -> bool:
+    """Whether the pattern ends a URL (``path()``, ``re_path()``) rather than an ``include()``;
+    Django keeps it in ``_is_endpoint``."""
+    return bool(getattr(pattern, "_is_endpoint", False))
+
+
+def watch_cursor_creation(connection: BaseDatabaseWrapper, callback: Callable[[], None]) -> None:
+    """Call ``callback()`` before ``connection`` creates each cursor.
+
+    A query can fail before it executes (a cursor asked of a connection that died), so execute
+    wrappers do not see it. The backend's ``create_cursor()`` is replaced on this connection
+    only: its class is shared with connections nobody watches.
+    """
+    create_cursor = connection.create_cursor
+
+    def create_noted_cursor(*args: Any, **kwargs: Any) -> Any:
+        callback()
+        return create_cursor(*args, **kwargs)
+
+    connection.create_cursor = create_noted_cursor  # type: ignore[method-assign]
+
+
+@functools.cache
+def check_django() -> None:
+    """Assert the assumptions about Django's private API (once; the Django-facing modules call
+    this at import)."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.urls.resolvers import RegexPattern, RoutePattern
+
+    route = RoutePattern("a/<int:b>/", is_endpoint=True)
+    regex = RegexPattern(r"^a/(?P<b>\d+)/$", is_endpoint=False)
+    assert pattern_text(route) == "a/<int:b>/" and pattern_text(regex) == r"^a/(?P<b>\d+)/$", (
+        "Django's RoutePattern._route or RegexPattern._regex is gone: aiodjango.routing needs "
+        "a new way to read a pattern's text"
+    )
+    assert is_endpoint(route) and not is_endpoint(regex), (
+        "Django's pattern._is_endpoint is gone: aiodjango.routing needs a new way to tell "
+        "path() from include()"
+    )
+    cursor_method = BaseDatabaseWrapper._cursor  # type: ignore[attr-defined]
+    assert "create_cursor" in cursor_method.__code__.co_names, (
+        "Django's BaseDatabaseWrapper._cursor() no longer calls create_cursor(): "
+        "aiodjango.lifted.db needs a new way to see cursors being created"
+    )

@@ -3,7 +3,9 @@
 It puts three things together, in the order a request meets them:
 
 1. ``STATIC_URL`` served from ``STATIC_ROOT`` by aiohttp (only with ``include_static=True``);
-2. the coroutine views lifted out of the URLconf, in Django's order (:mod:`aiodjango.routing`);
+2. the coroutine views of the URLconf, in Django's order (:mod:`aiodjango.routing`): aiohttp
+   views lifted out of it, and Django's async views, served on the loop by Django's own
+   async handler (:mod:`aiodjango.django_async`);
 3. everything else, handed to the Django WSGI application through :class:`~aiodjango.wsgi.WSGIHandler`.
 
 However it is run (``aiodjango-serve``, ``runserver``, gunicorn's aiohttp worker), a shutdown
@@ -23,12 +25,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import import_string
 
+from .django_async import DjangoAsyncHandler
 from .lifted.db import watch_connections
+from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
+from .wsgi.environ import URL_SCHEME
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
 WSGI_HANDLER_KEY = web.AppKey("aiodjango_wsgi_handler", WSGIHandler)
@@ -59,26 +64,31 @@ def get_aio_application(
         script_name = (settings.FORCE_SCRIPT_NAME or "").rstrip("/")
 
     watch_connections()
+    watch_settings()
+    current_middleware()  # loaded now: a MIDDLEWARE entry that does not import fails at startup
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
     set_server_header(server_header)
+    url_scheme = handler_options.get("url_scheme")
+    if url_scheme is not None:
+        # The one scheme of every request, for lifted views as for the WSGI application.
+        app[URL_SCHEME] = url_scheme
 
     if include_static:
         add_static_root(app.router)
+    django_async = DjangoAsyncHandler(handler, script_name=script_name, url_scheme=url_scheme)
     add_lifted_routes(
         app.router,
         handler,
         urlconf=urlconf,
         script_name=script_name,
         wrap_view=protect_lifted_view,
+        django_async=django_async.handle,
     )
     add_wsgi_route(app.router, handler, script_name)
 
-    async def shutdown_worker_threads(app: web.Application) -> None:
-        handler.shutdown(wait=False)
-
-    app.on_cleanup.append(shutdown_worker_threads)
+    handler.shutdown_on_cleanup(app)
     # Lifted views watch their own websocket handshakes (protect_lifted_view): no other
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)

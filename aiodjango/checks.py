@@ -9,7 +9,9 @@ from django.apps import AppConfig, apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from .routing import find_lifted_patterns
+from .lifted import checks as lifted_checks  # noqa: F401  (registers the middleware checks)
+from .routing import find_lifted_patterns, find_view_patterns
+from .routing.kinds import view_label
 
 
 @register()
@@ -65,3 +67,52 @@ def check_lifted_views(
                 )
             )
     return messages
+
+
+@register(Tags.urls)
+def check_undecided_views(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Coroutine views whose kind nothing tells: lifted by default, which may be wrong."""
+    try:
+        patterns = find_view_patterns()
+    except (ImportError, ImproperlyConfigured):
+        return []
+    return [
+        Warning(
+            f"Nothing tells whether the coroutine view {view_label(pattern.view)} for "
+            f"{pattern.description} is an aiohttp view or a Django view: it is lifted and "
+            "gets an aiohttp request.",
+            hint=(
+                "For aiohttp, mark it @aiodjango.aiohttp_view or annotate its request as "
+                "aiohttp.web.Request; for Django, mark it @aiodjango.django_view or annotate "
+                "its request as django.http.HttpRequest."
+            ),
+            obj=pattern.view,
+            id="aiodjango.W003",
+        )
+        for pattern in patterns
+        if pattern.decision.undecided
+    ]
+
+
+@register()
+def check_channel_layer_workers(
+    *, app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The in-memory channel layer while several worker processes are asked for."""
+    from .groups.workers import in_memory_layer_with_workers
+
+    found = in_memory_layer_with_workers()
+    if found is None:
+        return []
+    place, count = found
+    return [
+        Warning(
+            f"{place} asks for {count} worker processes, but the channel layer is in-memory: "
+            "group messages (aiodjango.groups, Channels' group_send) reach only the sockets "
+            "of the process that sends them.",
+            hint="Set CHANNEL_LAYERS to a Redis layer (channels_redis) shared by all workers.",
+            id="aiodjango.W020",
+        )
+    ]

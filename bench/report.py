@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import floor
+
 MiB = 1024**2
 VERSIONED = (
     "aiodjango",
@@ -36,7 +38,7 @@ VERSIONED = (
 class Row:
     """What one server did in one scenario. Empty cells are ``None``."""
 
-    scenario: str  # "1", "2", "3", "4 stream", "4 file", "5", "6", "7"
+    scenario: str  # "1", "2", "3", "4 stream", "4 file", "5", "6" to "10"
     title: str
     server: str
     config: str
@@ -247,7 +249,49 @@ def targets(rows: Sequence[Row], sockets: int) -> list[Target]:
             None if row is None else held == sockets and row.errors == 0,
         )
     )
+    found += _async_targets(rows)
     return found
+
+
+def _async_targets(rows: Sequence[Row]) -> list[Target]:
+    """(a) CPU per request against uvicorn, (b) the awaiting crowd served at >= 90% of the
+    best possible rate (180 of 200 req/s in a full run), (c) the sync view's p99 beside it."""
+    ours, uvicorn = _find(rows, "8", "aiodjango"), _find(rows, "8", "uvicorn")
+    cpu = (ours.cpu_per_request, uvicorn.cpu_per_request) if ours and uvicorn else (None, None)
+    crowd, beside = _find(rows, "9", "aiodjango"), _find(rows, "10", "aiodjango")
+    best = crowd.metrics.get("best") if crowd else None
+    # Errors and non-2xx answers count only where the load tool reported both.
+    failures = (
+        crowd.errors + crowd.non_2xx
+        if crowd and crowd.errors is not None and crowd.non_2xx is not None
+        else None
+    )
+    return [
+        Target("8", "aiodjango >= 1x uvicorn per CPU-second", "not measured", None)
+        if not (cpu[0] and cpu[1])
+        else Target(
+            "8",
+            "aiodjango >= 1x uvicorn per CPU-second",
+            f"{cpu[1] / cpu[0]:.2f}x ({cpu[0] * 1e6:,.0f} / {cpu[1] * 1e6:,.0f} µs per request)",
+            cpu[1] >= cpu[0],
+        ),
+        Target("9", ">= 90% of the best rate, 0 errors", "not measured", None)
+        if crowd is None or not best or crowd.rate is None or failures is None
+        else Target(
+            "9",
+            ">= 90% of the best rate, 0 errors",
+            f"{crowd.rate:,.0f} of {best:,.0f} req/s, {failures} errors",
+            crowd.rate >= 0.9 * best and failures == 0,
+        ),
+        Target("10", "sync view p99 < 50 ms beside them", "not measured", None)
+        if beside is None or beside.p99 is None
+        else Target(
+            "10",
+            "sync view p99 < 50 ms beside them",
+            f"{beside.p99 * 1000:.1f} ms",
+            beside.p99 < 0.05,
+        ),
+    ]
 
 
 def _verdict(target: Target) -> str:
@@ -284,6 +328,7 @@ def write(
     path.write_text(json.dumps(data, indent=2) + "\n")
     written.append(path)
 
+    floor_text = f"{floor.describe(run['floor'])}\n\n" if "floor" in run else ""
     server_lines = [f"- **{name}**: {s['config']}: `{s['command']}`" for name, s in servers.items()]
     target_lines = [
         f"- [{_verdict(t)}] scenario {t.scenario}: {t.goal}: {t.measured}" for t in found
@@ -292,7 +337,7 @@ def write(
     path.write_text(
         f"# Benchmark results ({run['mode']} run, {stamp})\n\n"
         f"Machine: {describe(info)}\n\n{run['summary']}\n\n"
-        f"{markdown_table(rows)}\n\n## Targets\n\n" + "\n".join(target_lines) + "\n\n"
+        f"{markdown_table(rows)}\n\n{floor_text}## Targets\n\n" + "\n".join(target_lines) + "\n\n"
         "## Servers\n\n" + "\n".join(server_lines) + "\n"
     )
     written.append(path)
@@ -303,7 +348,7 @@ def write(
         f"*{run['mode'].capitalize()} run of {stamp}.* Machine: {describe(info)}. "
         f"{run['summary']}\n\n"
         + rst_table([name for name, _ in COLUMNS], cells(rows))
-        + "\n\n**Targets**\n\n"
+        + f"\n\n{floor_text}**Targets**\n\n"
         + rst_table(
             ["scenario", "target", "measured", "verdict"],
             [[t.scenario, t.goal, t.measured, _verdict(t)] for t in found],
@@ -315,87 +360,11 @@ def write(
     written.append(path)
 
     path = out / "latest.png"
+    from .chart import chart  # matplotlib, only when drawing
+
     chart(path, rows, f"{stamp} ({run['mode']} run): {describe(info)}")
     written.append(path)
     return written
-
-
-def chart(path: Path, rows: Sequence[Row], caption: str) -> None:
-    """Four panels: request rates (1-3), large-body speed (4), memory (4-5), latency (6-7)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(2, 2, figsize=(15, 10))
-    figure.suptitle("aiodjango and its peers, one process each", fontsize=14)
-
-    def bars(axis: Any, picked: list[tuple[str, float]], label: str, log: bool = False) -> None:
-        if not picked:
-            # A run of some scenarios only: say so rather than draw (or log-scale) nothing.
-            axis.text(0.5, 0.5, "not measured in this run", ha="center", va="center")
-            axis.set_xticks([])
-            axis.set_yticks([])
-            return
-        names = [name for name, _ in picked]
-        values = [value for _, value in picked]
-        colours = ["tab:red" if "aiodjango" in n else "tab:blue" for n in names]
-        axis.barh(range(len(values)), values, color=colours)
-        axis.set_yticks(range(len(values)), names, fontsize=8)
-        axis.invert_yaxis()
-        axis.set_xlabel(label)
-        if log:
-            axis.set_xscale("log")
-        for index, value in enumerate(values):
-            text = f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
-            axis.annotate(f" {text}", (value, index), va="center", fontsize=7)
-
-    def each(
-        scenarios: tuple[str, ...], value: Callable[[Row], float | None]
-    ) -> list[tuple[str, float]]:
-        picked = []
-        for row in rows:
-            number = value(row) if row.failure is None and row.scenario in scenarios else None
-            if number is not None:
-                picked.append((f"{row.scenario}: {row.server}", number))
-        return picked
-
-    bars(
-        axes[0][0],
-        each(("1", "2", "3"), lambda r: r.rate),
-        "requests/s (1: hello, 2: middleware + query, 3: coroutine view)",
-    )
-    axes[0][0].set_title("Request rate (wrk, keep-alive)")
-    bars(
-        axes[0][1],
-        each(("4 stream", "4 file"), lambda r: r.metrics.get("bytes_per_second", 0) / 1e9 or None),
-        "GB/s",
-    )
-    axes[0][1].set_title("Large responses: throughput")
-    bars(
-        axes[1][0],
-        # Growth can be zero or slightly negative; the log scale starts at 10 KiB.
-        each(
-            ("4 stream", "4 file", "5"),
-            lambda r: (
-                max(r.metrics["rss_growth"] / MiB, 0.01) if "rss_growth" in r.metrics else None
-            ),
-        ),
-        "server RSS growth, MiB (log; 0.01 means none)",
-        log=True,
-    )
-    axes[1][0].set_title("Large bodies: memory")
-    bars(
-        axes[1][1],
-        each(("6", "7"), lambda r: None if r.p99 is None else r.p99 * 1000),
-        "p99 latency, ms (log)",
-        log=True,
-    )
-    axes[1][1].set_title("6: busy threads, 7: many websockets")
-    figure.text(0.5, 0.01, caption, ha="center", fontsize=7, wrap=True)
-    figure.tight_layout(rect=(0, 0.04, 1, 0.97))
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def load(path: Path) -> tuple[list[Row], dict[str, Any]]:

@@ -21,11 +21,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from . import report
+from . import floor, report
 from .load import LoadFailed, wrk_path
 from .report import Row
 from .scenarios import FULL, QUICK, SCENARIOS, Scenario, Settings, transfer_notes
-from .servers import LOAD_CORE, ROOT, Peer, Server, ServerFailed, can_pin, peers
+from .servers import (
+    LOAD_CORE,
+    ROOT,
+    SERVER_CORE,
+    Peer,
+    Server,
+    ServerFailed,
+    can_pin,
+    peers,
+    pinned,
+)
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -82,6 +92,21 @@ class Servers:
     def stop(self, stack: str | None = None) -> None:
         for key in [k for k in self.running if stack is None or k[1] == stack]:
             self.running.pop(key).stop()
+
+
+def measure_django_directly(environment: dict[str, str], settings: Settings) -> float:
+    """The CPU seconds of one call of the project's WSGI application without a server, in a
+    process of its own on the servers' core (see :mod:`bench.floor`)."""
+    calls = 2000 if settings.quick else 20000
+    found = subprocess.run(
+        pinned([sys.executable, "-m", "bench.floor", str(calls)], SERVER_CORE),
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(found.stdout.strip())
 
 
 def prepare_data(data: Path, settings: Settings) -> None:
@@ -292,6 +317,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     rows: list[Row] = []
+    figures: dict[str, float] | None = None
     with tempfile.TemporaryDirectory(prefix="aiodjango-bench-") as directory:
         data = Path(directory)
         prepare_data(data, settings)
@@ -305,6 +331,10 @@ async def main_async(args: argparse.Namespace) -> int:
         finally:
             servers.stop()
         commands = servers.commands
+
+        if any(row.scenario == "1" for row in rows):
+            django_cpu = measure_django_directly(servers.environment("bare"), settings)
+            figures = floor.floor(django_cpu, rows)
 
     info = report.machine()
     found = report.targets(rows, settings.sockets)
@@ -324,9 +354,13 @@ async def main_async(args: argparse.Namespace) -> int:
             f"rounds; {pinning}. Peak RSS sums the server's processes."
         ),
     }
+    if figures is not None:
+        run["floor"] = figures
     print(report.text_table(rows))
     print("\nTargets:")
     print(report.targets_text(found))
+    if figures is not None:
+        print("\n" + floor.describe(figures))
     print(f"\n{mode} run, {elapsed:.0f} s. {run['summary']}")
     out = args.out if args.out is not None else (None if settings.quick else RESULTS)
     if out is not None:

@@ -1,4 +1,4 @@
-"""The seven scenarios: which servers take part, what is requested, what is measured.
+"""The ten scenarios: which servers take part, what is requested, what is measured.
 
 Each scenario measures one running server and returns one :class:`~bench.report.Row`.
 """
@@ -31,6 +31,7 @@ class Settings:
     upload: int  # bytes uploaded
     slow_ms: int  # how long the slow view holds a thread
     sockets: int  # websockets held open
+    crowd: int  # connections on the awaiting Django async view (scenarios 9 and 10)
 
 
 FULL = Settings(
@@ -44,6 +45,7 @@ FULL = Settings(
     upload=256 * MiB,
     slow_ms=1000,
     sockets=5000,
+    crowd=200,
 )
 QUICK = Settings(
     quick=True,
@@ -56,6 +58,7 @@ QUICK = Settings(
     upload=8 * MiB,
     slow_ms=300,
     sockets=100,
+    crowd=50,
 )
 
 Measure = Callable[[Server, Settings], Awaitable[Row]]
@@ -270,6 +273,62 @@ async def websockets(server: Server, settings: Settings) -> Row:
     )
 
 
+def _django_async(peer: Peer) -> bool:
+    return "django-async" in peer.serves
+
+
+async def async_hello(server: Server, settings: Settings) -> Row:
+    """(a) The smallest Django async view, with Django's default middleware."""
+    return await _throughput(
+        "8", "Django async view", server, settings, "/django-async/hello/", HELLO
+    )
+
+
+def _awaiting(settings: Settings) -> str:
+    return f"/django-async/slow/{settings.slow_ms}/"
+
+
+async def async_crowd(server: Server, settings: Settings) -> Row:
+    """(b) ``crowd`` connections on a Django async view that awaits ``slow_ms``: each answer
+    should take ``slow_ms``, so the best rate is ``crowd`` per ``slow_ms``."""
+    path = _awaiting(settings)
+    await expect(server, path, b"slept")
+    cpu = server.cpu_seconds()
+    result = await wrk(server.url(path), settings.duration, settings.crowd)
+    cpu = server.cpu_seconds() - cpu
+    best = settings.crowd * 1000 / settings.slow_ms
+    return _row(
+        "9",
+        "async view awaiting, many connections",
+        server,
+        **_latencies(result),
+        cpu_per_request=cpu / result.requests if result.requests else None,
+        notes=f"GET {path} on {settings.crowd} connections (at best {best:,.0f} req/s)",
+        metrics={"best": best},
+    )
+
+
+async def sync_beside_crowd(server: Server, settings: Settings) -> Row:
+    """(c) A sync view's latency while ``crowd`` requests await in the Django async view."""
+    await expect(server, "/hello/", HELLO)
+    stop = asyncio.Event()
+    holders = asyncio.create_task(hold(server.url(_awaiting(settings)), settings.crowd, stop))
+    try:
+        await asyncio.sleep(settings.slow_ms / 2000)  # the crowd is in flight
+        result = await wrk(server.url("/hello/"), settings.duration, 8)
+    finally:
+        stop.set()
+        done = await asyncio.wait_for(holders, timeout=120)
+    return _row(
+        "10",
+        "sync view beside them",
+        server,
+        **_latencies(result),
+        notes=f"GET /hello/ on 8 connections; {settings.crowd} awaiting async views in flight "
+        f"({done} done)",
+    )
+
+
 SCENARIOS = [
     Scenario("1", "Django sync view", "bare", _sync, hello, rounds=True),
     Scenario("2", "+ middleware, 1 query", "full", _sync, page, rounds=True),
@@ -279,4 +338,7 @@ SCENARIOS = [
     Scenario("5", "upload", "bare", _sync, upload_body, rounds=True),
     Scenario("6", "threads busy", "bare", _sync, isolation, rounds=True),
     Scenario("7", "websockets", "bare", lambda p: "websocket" in p.serves, websockets),
+    Scenario("8", "Django async view", "full", _django_async, async_hello, rounds=True),
+    Scenario("9", "async view awaiting", "full", _django_async, async_crowd),
+    Scenario("10", "sync view beside them", "full", _django_async, sync_beside_crowd),
 ]

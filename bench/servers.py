@@ -159,7 +159,14 @@ def peers(threads: int) -> list[Peer]:
             "aiodjango",
             f"1 process: event loop + {threads} threads (gunicorn aiohttp worker)",
             _gunicorn_aiohttp("bench.site.wsgi:app"),
-            frozenset({"sync", "lifted", "websocket"}),
+            frozenset({"sync", "lifted", "django-async", "websocket"}),
+        ),
+        Peer(
+            "aiodjango threads",
+            "aiodjango",
+            f"1 process: event loop + {threads} threads; async views in the threads too",
+            _gunicorn_aiohttp("bench.site.wsgi:threaded_app"),
+            frozenset({"django-async"}),
         ),
         Peer(
             "aiohttp-wsgi",

@@ -1,26 +1,39 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite; the helpers themselves live in ``tests.support``."""
 
 from __future__ import annotations
 
-import asyncio
-import os
+import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-from asgiref.sync import sync_to_async
 from django.db.backends.signals import connection_created
 
-#: The type of pytest-aiohttp's ``aiohttp_client`` fixture, for annotations.
-AiohttpClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+# Fixtures for every directory: real servers as subprocesses, in-process servers, a real
+# redis-server, headless Chromium.
+pytest_plugins = [
+    "tests.support.processes",
+    "tests.support.servers",
+    "tests.support.redis",
+    "tests.support.browser",
+]
 
 
-async def in_orm_thread(function: Callable[[], Any]) -> Any:
-    """Run ``function`` in asgiref's thread-sensitive thread, where lifted views' ORM work runs."""
-    return await sync_to_async(function)()
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a real server as a subprocess belongs to the slow tier."""
+    for item in items:
+        if "start_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
+    with tempfile.TemporaryDirectory(prefix="aiodj-") as directory:
+        yield Path(directory)
 
 
 @pytest.fixture
@@ -36,19 +49,3 @@ def connects() -> Iterator[list[str]]:
     connection_created.connect(record, weak=False, dispatch_uid="tests.connects")
     yield opened
     connection_created.disconnect(dispatch_uid="tests.connects")
-
-
-def open_fds(pid: int | str = "self") -> int:
-    """The number of file descriptors ``pid`` has open."""
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-async def settle(check: Callable[[], bool], within: float = 10.0) -> bool:
-    """Wait (bounded) until ``check()`` holds, for effects that land asynchronously."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while not check():
-        if loop.time() > end:
-            return False
-        await asyncio.sleep(0.02)
-    return True

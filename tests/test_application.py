@@ -15,8 +15,7 @@ from django.test import override_settings
 from aiodjango import get_aio_application
 from aiodjango.application import get_internal_aio_application
 from aiodjango.server import WEBSOCKETS, watch_websocket
-
-from .conftest import AiohttpClient
+from tests.support.servers import AiohttpClient
 
 URLCONF = "tests.project.urls"
 
@@ -38,17 +37,19 @@ async def test_urlconf_argument_chooses_what_is_lifted(
 
 
 @pytest.fixture
-async def client(aiohttp_client: AiohttpClient) -> TestClient:
+async def client(aiohttp_client: AiohttpClient) -> TestClient[web.Request, web.Application]:
     return await aiohttp_client(get_aio_application())
 
 
-async def test_coroutine_views_are_served_by_aiohttp(client: TestClient) -> None:
+async def test_coroutine_views_are_served_by_aiohttp(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     response = await client.get("/async/hello/")
     assert response.status == 200
     assert (await response.text()).startswith("async hello from pid")
 
 
-async def test_other_views_go_to_django(client: TestClient) -> None:
+async def test_other_views_go_to_django(client: TestClient[web.Request, web.Application]) -> None:
     response = await client.get("/hello/")
     assert response.status == 200
     assert (await response.text()).startswith("sync hello from pid")
@@ -57,12 +58,16 @@ async def test_other_views_go_to_django(client: TestClient) -> None:
     assert "text/html" in response.headers["Content-Type"]
 
 
-async def test_lifted_views_get_converted_arguments(client: TestClient) -> None:
+async def test_lifted_views_get_converted_arguments(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     response = await client.get("/async/slow/0.01/")
     assert await response.text() == "async slept 0.01"
 
 
-async def test_websocket_through_a_lifted_view(client: TestClient) -> None:
+async def test_websocket_through_a_lifted_view(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     async with client.ws_connect("/ws/echo/") as socket:
         await socket.send_str("hello")
         assert await socket.receive_str(timeout=5) == "echo: hello"
@@ -97,9 +102,11 @@ async def test_lifted_websockets_are_closed_with_1001_when_the_app_stops(
         assert message.data == WSCloseCode.GOING_AWAY
 
 
-async def test_plain_responses_are_not_watched(client: TestClient) -> None:
+async def test_plain_responses_are_not_watched(
+    client: TestClient[web.Request, web.Application],
+) -> None:
     """Only websocket handshakes pay for the shutdown's bookkeeping: no per-response hook."""
-    app = client.server.app
+    app = client.app
     assert app is not None
     assert list(app.on_response_prepare) == []
     assert (await client.get("/async/hello/")).status == 200

@@ -17,6 +17,8 @@ import pytest
 from bench.scenarios import QUICK, SCENARIOS
 from bench.servers import ROOT, Peer, peers
 
+pytestmark = pytest.mark.slow
+
 
 def expected_rows() -> set[tuple[str, str]]:
     return {
@@ -57,14 +59,20 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     by_kind = {(r["scenario"], r["server"]): r for r in rows}
     for key, name in expected_rows():
         row = by_kind[key, name]
-        if key in ("1", "2", "3"):
+        if key in ("1", "2", "3", "8", "9"):
             assert row["rate"] > 0 and row["non_2xx"] == 0, row
         elif key in ("4 stream", "4 file", "5"):
             assert row["metrics"]["bytes_per_second"] > 0, row
         elif key == "7":
             assert row["metrics"]["held"] == QUICK.sockets and row["errors"] == 0, row
     assert data["machine"]["cores"] >= 1 and data["machine"]["versions"]["aiodjango"]
-    assert {t["scenario"] for t in data["targets"]} == {"1", "3", "4 stream", "4 file", "6", "7"}
+    assert {t["scenario"] for t in data["targets"]} == {
+        *("1", "3", "4 stream", "4 file", "6", "7", "8", "9", "10")
+    }
+    # Scenario 1's floor: Django called directly plus the raw aiohttp handler, in this run.
+    floor = data["run"]["floor"]
+    assert floor["floor_us"] == pytest.approx(floor["django_us"] + floor["aiohttp_us"])
+    assert floor["django_us"] > 0 and floor["aiohttp_us"] > 0 and floor["aiodjango_us"] > 0
 
     # The printed table has a line per row, and the files the docs include exist.
     table_lines = [line for line in run.stdout.splitlines() if line[:1].isdigit()]
@@ -72,13 +80,15 @@ def test_quick_run_measures_everything(tmp_path: Path) -> None:
     assert "Targets:" in run.stdout
     rst = (out / "latest.rst").read_text()
     assert ".. list-table::" in rst and "aiohttp-wsgi" in rst
+    assert "Floor of scenario 1: " in rst
     assert (out / "latest.md").read_text().count("\n| ") >= len(rows)
     assert (out / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_chart_of_a_run_of_some_scenarios(tmp_path: Path) -> None:
     """``--scenario`` runs leave panels empty: the chart says so instead of failing."""
-    from bench.report import chart, load
+    from bench.chart import chart
+    from bench.report import load
 
     rows, _ = load(ROOT / "bench" / "results" / "latest.json")
     only_three = [row for row in rows if row.scenario == "3"]

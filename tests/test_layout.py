@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,27 @@ def test_no_module_is_much_over_400_lines() -> None:
         if (count := len(path.read_text().splitlines())) > 450
     }
     assert long == {}
+
+
+def test_no_test_imports_a_conftest_or_a_test_module() -> None:
+    """Shared test helpers live in tests/support; conftests only define fixtures and hooks."""
+    offending = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        package = path.relative_to(ROOT).parent.parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else ()
+                names = [".".join((*base, node.module or ""))]
+                names += [f"{names[0]}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(
+                part == "conftest" or part.startswith("test_")
+                for name in names
+                if name.split(".")[0] == "tests"
+                for part in name.split(".")
+            ):
+                offending.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offending == []

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 IGNORED = shutil.ignore_patterns(
     ".venv", ".git", "*.egg-info", "build", "dist", "_build", "__pycache__", "*.sqlite3", ".*cache"

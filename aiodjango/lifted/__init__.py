@@ -3,9 +3,11 @@
 One module per concern: :mod:`~aiodjango.lifted.sessions` (the session),
 :mod:`~aiodjango.lifted.users` (the user), :mod:`~aiodjango.lifted.decorators` (login and
 permission rules), :mod:`~aiodjango.lifted.csrf` (Django's CSRF checks),
-:mod:`~aiodjango.lifted.origin` (the websocket Origin policy), :mod:`~aiodjango.lifted.db`
-(database connection care), :mod:`~aiodjango.lifted.requests` (Django's view of an aiohttp
-request) and :mod:`~aiodjango.lifted.protection`, which applies them around every lifted view.
+:mod:`~aiodjango.lifted.origin` (the websocket Origin policy), :mod:`~aiodjango.lifted.hosts`
+(the Host check), :mod:`~aiodjango.lifted.middleware` (the project's security middleware),
+:mod:`~aiodjango.lifted.db` (database connection care), :mod:`~aiodjango.lifted.requests`
+(Django's view of an aiohttp request) and :mod:`~aiodjango.lifted.protection`, which applies
+them around every lifted view; :mod:`~aiodjango.lifted.checks` names what they miss.
 """
 
 from .csrf import csrf_protect

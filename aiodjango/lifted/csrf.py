@@ -17,36 +17,22 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import CsrfViewMiddleware
-from multidict import CIMultiDict
 
-from .requests import DjangoRequest, View, forbidden, request_locator
+from .._compat import CsrfRejected, csrf_check_class
+from .requests import DjangoRequest, View, aiohttp_response, forbidden, request_locator
 from .sessions import get_session
 
-__all__ = ["csrf_protect"]
+__all__ = ["CSRF_PROTECTED_ATTRIBUTE", "csrf_protect"]
+
+#: Set on what :func:`csrf_protect` returns, for the system checks (:mod:`aiodjango.lifted.checks`).
+CSRF_PROTECTED_ATTRIBUTE = "aiodjango_csrf_protected"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-class _CsrfRejected(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    """Django's CSRF checks, reporting a rejection instead of answering it on the event loop.
-
-    Django's answer renders ``CSRF_FAILURE_VIEW`` (templates, maybe the database), so it is built
-    in a worker thread by :meth:`failure_response`.
-    """
-
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
-        raise _CsrfRejected(reason)
-
-    def failure_response(self, request: HttpRequest, reason: str) -> HttpResponseBase | None:
-        return super()._reject(request, reason)  # type: ignore[misc,no-any-return]
+# Django's private _reject hook, asserted at import in one place.
+_CsrfCheck = csrf_check_class()
 
 
 def _no_view(request: HttpRequest) -> HttpResponse:
@@ -66,16 +52,14 @@ async def _csrf_refusal(request: web.BaseRequest, view: Callable[..., Any]) -> w
     check = _CsrfCheck(_no_view)
     try:
         check.process_view(django_request, view, (), {})
-    except _CsrfRejected as rejected:
-        failure = await sync_to_async(check.failure_response, thread_sensitive=True)(
-            django_request, rejected.reason
-        )
-        if not isinstance(failure, HttpResponse):
+    except CsrfRejected as rejected:
+        failure = await sync_to_async(
+            check.failure_response,  # type: ignore[attr-defined]
+            thread_sensitive=True,
+        )(django_request, rejected.reason)
+        if not isinstance(failure, HttpResponseBase):
             return forbidden(rejected.reason)
-        headers = CIMultiDict(failure.items())
-        for morsel in failure.cookies.values():
-            headers.add(hdrs.SET_COOKIE, morsel.OutputString())
-        return web.Response(status=failure.status_code, body=failure.content, headers=headers)
+        return aiohttp_response(failure)
     return None
 
 
@@ -98,4 +82,5 @@ def csrf_protect(view: View) -> View:
                 return refusal
         return await view(*args, **kwargs)
 
+    setattr(protected, CSRF_PROTECTED_ATTRIBUTE, True)
     return cast(View, protected)

@@ -47,6 +47,10 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
+from .._compat import check_django, watch_cursor_creation
+
+check_django()
+
 __all__ = [
     "DatabaseUse",
     "finish_request",
@@ -142,14 +146,7 @@ def _watch_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs:
     _note_use()
     if not getattr(connection, _WATCHED, False):
         setattr(connection, _WATCHED, True)
-        create_cursor = connection.create_cursor
-
-        def create_noted_cursor(*args: Any, **kwargs: Any) -> Any:
-            _note_use()
-            return create_cursor(*args, **kwargs)
-
-        # On the instance: the backend's class is shared with connections nobody watches.
-        connection.create_cursor = create_noted_cursor  # type: ignore[method-assign]
+        watch_cursor_creation(connection, _note_use)
     if _note_query not in connection.execute_wrappers:
         # First in the list is outermost; ``execute_wrapper()`` blocks pop the last entry, so
         # ours must not be appended while one of them is open.

@@ -97,9 +97,13 @@ def login_required(
         return user.is_authenticated
 
     def decorate(view: View) -> View:
-        return _user_passes_test(
+        guarded = _user_passes_test(
             view, "login_required", is_authenticated, login_url, redirect_field_name
         )
+        # Read by LoginRequiredMiddleware (Django 5.1+), as on Django's own decorator.
+        guarded.login_url = login_url  # type: ignore[attr-defined]
+        guarded.redirect_field_name = redirect_field_name  # type: ignore[attr-defined]
+        return guarded
 
     return decorate if view is None else decorate(view)
 

@@ -14,10 +14,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from django.conf import settings
-from django.http.request import split_domain_port, validate_host
+from django.core.exceptions import DisallowedHost
 from django.utils.http import is_same_domain
 
-__all__ = ["allow_any_origin", "is_websocket_handshake", "origin_allowed"]
+from .requests import DjangoRequest
+
+__all__ = ["allow_any_origin", "allows_any_origin", "is_websocket_handshake", "origin_allowed"]
 
 _Marked = TypeVar("_Marked", bound=Callable[..., Any])
 
@@ -37,36 +39,52 @@ def allow_any_origin(view: _Marked) -> _Marked:
     """Exempt a lifted view (function or ``web.View`` class) from the websocket Origin check.
 
     Only for websockets any site may open: such a view must not trust the session cookie.
+    On a class, the mark applies to that class only, not to its subclasses.
     """
     setattr(view, ANY_ORIGIN_ATTRIBUTE, True)
     return view
 
 
-def origin_allowed(origin: str) -> bool:
+def allows_any_origin(view: object) -> bool:
+    """Whether ``view`` was marked with :func:`allow_any_origin` (a class: itself, not a parent).
+
+    A function wrapped with ``functools.wraps`` keeps the mark of the function it wraps.
+    """
+    if isinstance(view, type):
+        return vars(view).get(ANY_ORIGIN_ATTRIBUTE, False) is True
+    return getattr(view, ANY_ORIGIN_ATTRIBUTE, False) is True
+
+
+def origin_allowed(request: web.BaseRequest, origin: str) -> bool:
     """Whether a browser page from ``origin`` may open websockets to this site.
 
-    Allowed: an origin whose host passes ``ALLOWED_HOSTS`` (Django's rules, with its ``DEBUG``
-    defaults when the setting is empty), or one in ``CSRF_TRUSTED_ORIGINS`` (exactly, or by the
+    Django's CSRF origin rule (``CsrfViewMiddleware``): the origin must be the request's own
+    ``scheme://host[:port]``, with the host as ``request.get_host()`` gives it (so it must pass
+    ``ALLOWED_HOSTS``) and the scheme as ``request.is_secure()`` says (``url_scheme``,
+    ``SECURE_PROXY_SSL_HEADER``), or be in ``CSRF_TRUSTED_ORIGINS`` (exactly, or by the
     ``https://*.example.com`` form).
     """
+    django_request = DjangoRequest(request)
+    try:
+        good_host = django_request.get_host()
+    except DisallowedHost:
+        pass
+    else:
+        scheme = "https" if django_request.is_secure() else "http"
+        if origin == f"{scheme}://{good_host}":
+            return True
+    trusted = settings.CSRF_TRUSTED_ORIGINS
+    if "*" not in origin and origin in trusted:
+        return True
     try:
         parsed = urlsplit(origin)
     except ValueError:
         return False
-    allowed_hosts = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed_hosts:
-        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
-    domain, _port = split_domain_port(parsed.netloc)
-    if domain and validate_host(domain, allowed_hosts):
-        return True
-    for trusted in settings.CSRF_TRUSTED_ORIGINS:
-        if "*" not in trusted:
-            if origin == trusted:
+    for pattern in trusted:
+        if "*" in pattern:
+            allowed = urlsplit(pattern)
+            if allowed.scheme == parsed.scheme and is_same_domain(
+                parsed.netloc, allowed.netloc.lstrip("*")
+            ):
                 return True
-            continue
-        pattern = urlsplit(trusted)
-        if pattern.scheme == parsed.scheme and is_same_domain(
-            parsed.netloc, pattern.netloc.lstrip("*")
-        ):
-            return True
     return False

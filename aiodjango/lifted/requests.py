@@ -6,11 +6,17 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from asgiref.sync import iscoroutinefunction
-from django.http import HttpRequest
+from django.core.handlers.wsgi import get_path_info
+from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
+from django.http.response import HttpResponseBase
+from multidict import CIMultiDict
 
-__all__ = ["DjangoRequest", "View", "forbidden", "request_locator"]
+from ..wsgi.environ import URL_SCHEME, add_request_meta, path_info
+
+__all__ = ["DjangoRequest", "View", "aiohttp_response", "forbidden", "request_locator"]
 
 #: A lifted view: a coroutine function taking the aiohttp request (and maybe more).
 View = TypeVar("View", bound=Callable[..., Awaitable[web.StreamResponse]])
@@ -45,36 +51,38 @@ def forbidden(reason: str) -> web.Response:
     return web.Response(status=403, text=f"403 Forbidden: {reason}\n")
 
 
+def aiohttp_response(response: HttpResponseBase) -> web.Response:
+    """A complete Django response (a redirect, a refusal page) as an aiohttp response."""
+    headers = CIMultiDict(response.items())
+    for morsel in response.cookies.values():
+        headers.add(hdrs.SET_COOKIE, morsel.OutputString())
+    body = response.content if isinstance(response, HttpResponse) else b""
+    return web.Response(status=response.status_code, body=body, headers=headers)
+
+
 class DjangoRequest(HttpRequest):
     """A Django request built from an aiohttp one: enough for Django's host and CSRF checks.
 
-    ``META`` holds the headers the way a WSGI server presents them, so settings such as
-    ``SECURE_PROXY_SSL_HEADER`` and ``CSRF_HEADER_NAME`` apply unchanged.
+    ``META`` is built by the WSGI path's own code (:func:`~aiodjango.wsgi.environ.add_request_meta`),
+    so the scheme (``url_scheme``, ``SECURE_PROXY_SSL_HEADER``), the host (``Host``,
+    ``USE_X_FORWARDED_HOST``), the cookies (every ``Cookie`` header) and ``CSRF_HEADER_NAME``
+    read the same for a lifted view as for a Django view.
     """
 
     def __init__(self, request: web.BaseRequest) -> None:
         super().__init__()
-        self._aiohttp_scheme = request.scheme
         self.method = request.method
-        self.path = self.path_info = request.path
-        self.COOKIES = dict(request.cookies)
-        meta: dict[str, Any] = {
-            "REQUEST_METHOD": request.method,
-            "PATH_INFO": request.path,
-            "QUERY_STRING": request.query_string,
-            "REMOTE_ADDR": request.remote or "",
-        }
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        if isinstance(sockname, tuple):
-            meta["SERVER_NAME"], meta["SERVER_PORT"] = str(sockname[0]), str(sockname[1])
-        for name, value in request.headers.items():
-            if "_" in name:
-                continue  # like Django's runserver: "X_Forwarded" must not pass for "X-Forwarded"
-            key = name.upper().replace("-", "_")
-            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                key = "HTTP_" + key
-            meta[key] = f"{meta[key]},{value}" if key in meta else value
+        meta: dict[str, Any] = {}
+        forced = request.config_dict.get(URL_SCHEME) if isinstance(request, web.Request) else None
+        if forced is not None:
+            meta["wsgi.url_scheme"] = forced
+        add_request_meta(meta, request)
+        # The whole path (script name included), decoded as the WSGI path and Django decode it.
+        raw_path = path_info(request.rel_url.raw_path)
+        self.path = self.path_info = get_path_info({"PATH_INFO": raw_path})
+        meta["PATH_INFO"] = self.path_info
         self.META = meta
+        self.COOKIES = parse_cookie(meta.get("HTTP_COOKIE", ""))
 
     def _get_scheme(self) -> str:
-        return self._aiohttp_scheme
+        return cast(str, self.META["wsgi.url_scheme"])

@@ -22,6 +22,8 @@ from django.contrib.sessions.backends.signed_cookies import SessionStore as Sign
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.utils.http import http_date
 
+from .._compat import RequestKey
+
 __all__ = ["get_session", "has_unsaved_session", "save_session", "save_session_after_view"]
 
 logger = logging.getLogger("aiodjango.sessions")
@@ -37,7 +39,7 @@ class _SessionState:
         self.saved = False
 
 
-_SESSION = web.RequestKey("aiodjango.session", _SessionState)
+_SESSION = RequestKey("aiodjango.session", _SessionState)
 
 
 def _signed(session: SessionBase) -> bool:

@@ -10,6 +10,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import get_user as django_get_user
 from django.http import HttpRequest
 
+from .._compat import RequestKey
 from .sessions import get_session
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["get_user"]
 
-_USER = web.RequestKey("aiodjango.user", object)
+_USER = RequestKey("aiodjango.user", object)
 
 
 async def get_user(request: web.BaseRequest) -> AbstractBaseUser | AnonymousUser:

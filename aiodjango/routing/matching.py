@@ -20,6 +20,8 @@ from typing import Any, TypeAlias
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import translation
 
+from .._compat import pattern_text
+
 # A level's match: the rest of the path, positional args, the named values as text, and the
 # named values as Django passes them (converted with ``to_python``).
 _Step: TypeAlias = tuple[str, tuple[Any, ...], dict[str, str], dict[str, Any]]
@@ -174,7 +176,7 @@ def _route_matcher(pattern: RoutePattern) -> _LevelMatch:
     """``RoutePattern.match``, keeping the matched text beside the converted values."""
     converters = pattern.converters
     # A translated route has one regex per language, looked up on each use.
-    fixed = pattern.regex if isinstance(getattr(pattern, "_route", None), str) else None
+    fixed = pattern.regex if pattern_text(pattern) is not None else None
 
     def route_level(path: str) -> _Step | None:
         found = (fixed or pattern.regex).search(path)

@@ -1,7 +1,8 @@
 """What one Django URL pattern's regular expression is made of, read with Python's parser.
 
 Each level of a URLconf entry (an ``include()`` prefix or the final ``path()``/``re_path()``)
-is parsed once at startup with ``re._parser``, the parser the ``re`` module itself uses. The
+is parsed once at startup with ``re._parser``, the parser the ``re`` module itself uses (see
+``aiodjango._compat``). The
 result, a :class:`LevelShape`, says which literal text the level starts with, whether it is
 nothing but literal text and named groups (and which), whether it must reach the end of the
 path, and whether it can join other levels in a single regex. Whatever the analysis cannot
@@ -13,15 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
 
-if TYPE_CHECKING:
-    import sre_constants as _constants
-    import sre_parse as _parser
-else:
-    from re import _constants, _parser
+from .._compat import check_django, is_endpoint, pattern_text
+from .._compat import regex_constants as _constants
+from .._compat import regex_parser as _parser
+
+check_django()
 
 _NAMED_GROUP_OPENING = re.compile(r"\(\?P<(\w+)>")
 
@@ -73,15 +74,15 @@ class LevelShape:
 def analyse_level(pattern: object) -> LevelShape:
     """Read one pattern object: a RoutePattern, RegexPattern, LocalePrefixPattern or other."""
     if isinstance(pattern, RoutePattern):
-        if not isinstance(getattr(pattern, "_route", None), str):
+        if pattern_text(pattern) is None:
             return LevelShape("", None, False, "translated route", language_dependent=True)
         return _analyse_regex(pattern.regex.pattern, fullmatch=False)
     if isinstance(pattern, RegexPattern):
-        text = getattr(pattern, "_regex", None)
-        if not isinstance(text, str):
+        text = pattern_text(pattern)
+        if text is None:
             return LevelShape("", None, False, "translated regex", language_dependent=True)
         # Django's own rule: an endpoint regex ending with "$" must match the whole path.
-        fullmatch = bool(getattr(pattern, "_is_endpoint", False)) and text.endswith("$")
+        fullmatch = is_endpoint(pattern) and text.endswith("$")
         return _analyse_regex(text, fullmatch=fullmatch)
     if isinstance(pattern, LocalePrefixPattern):
         return LevelShape("", None, False, "language prefix", language_dependent=True)

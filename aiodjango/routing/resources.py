@@ -9,12 +9,11 @@ changes who answers.
 
 from __future__ import annotations
 
-import inspect
 import typing
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote_to_bytes
+from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from django.urls import get_script_prefix, reverse
@@ -22,25 +21,34 @@ from django.utils.encoding import repercent_broken_unicode
 from django.utils.http import RFC3986_SUBDELIMS
 from yarl import URL
 
-from .kinds import Handler, ViewWrapper, takes_request_only
+from .._compat import ResourceInfo
+from ..wsgi.environ import path_info
+from .kinds import (
+    Handler,
+    ViewWrapper,
+    checked_response,
+    misjudged_request,
+    takes_request_only,
+)
 from .matching import ChainMatcher
 
-if TYPE_CHECKING:
-    from aiohttp.web_urldispatcher import _InfoDict
+_Resolve = tuple[web.UrlMappingMatchInfo | None, set[str]]
+_ANY_METHOD = frozenset({"*"})
 
 #: The characters Django's ``reverse()`` leaves unquoted in a path.
 _PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
 
 
-def django_path(path: str, mount: str) -> str | None:
-    """The path Django resolves for a request path, or None outside the mount.
+def django_path(raw_path: str, mount: str) -> str | None:
+    """The path Django resolves for a request's raw path, or None outside the mount.
 
-    aiohttp hands resources the path in a partly or fully percent-encoded form depending on
-    its version; decoding it the way Django's WSGI handler decodes PATH_INFO gives the same
-    text either way. The mount takes ``/prefix`` and ``/prefix/...``, not ``/prefixed``.
+    Decoded once, exactly as the WSGI path computes PATH_INFO
+    (:func:`~aiodjango.wsgi.environ.path_info`) and Django decodes it: ``%%33%31`` stays
+    ``%31``. The mount takes ``/prefix`` and ``/prefix/...``, not ``/prefixed``.
     """
-    if "%" in path:
-        path = repercent_broken_unicode(unquote_to_bytes(path)).decode()
+    path = raw_path
+    if "%" in path or not path.isascii():
+        path = repercent_broken_unicode(path_info(path).encode("latin-1")).decode()
     if mount:
         if not path.startswith(mount):
             return None
@@ -67,7 +75,10 @@ class LiftedResource(web.Resource):
         urlconf: str | ModuleType | None,
         fallback: Handler,
         wrap_view: ViewWrapper | None,
+        handler: Handler | None = None,
     ) -> None:
+        """``handler``, when given, serves the requests instead of calling ``view`` (Django's
+        async handler for its async views)."""
         super().__init__(name=name)
         self._view = view
         self._matcher = matcher
@@ -84,12 +95,13 @@ class LiftedResource(web.Resource):
         self._exact_path = (
             None if matcher.literal is None or self._guards else mount + matcher.literal
         )
-        handler = self._view_handler()
-        if wrap_view is not None:
-            handler = wrap_view(handler, view)
+        if handler is None:
+            handler = self._view_handler()
+            if wrap_view is not None:
+                handler = wrap_view(handler, view)
         #: What aiohttp calls for this resource: the view, maybe wrapped.
         self.handler = handler
-        self.add_route("*", handler)
+        self._route = self.add_route("*", handler)
 
     def _view_handler(self) -> Handler:
         """Call the view the way its signature asks, with as few layers as possible."""
@@ -99,12 +111,13 @@ class LiftedResource(web.Resource):
             return typing.cast(Handler, view)
         if not takes_request_only(view):
             return self._call_with_arguments
-        if inspect.iscoroutinefunction(view):
-            return typing.cast(Handler, view)
 
         async def call(request: web.Request) -> web.StreamResponse:
-            response: web.StreamResponse = await view(request)
-            return response
+            try:
+                response = await view(request)
+            except AttributeError as error:
+                return misjudged_request(view, request, error)
+            return checked_response(view, response)
 
         return call
 
@@ -116,10 +129,22 @@ class LiftedResource(web.Resource):
             # Only if the URLconf changed under a running app: let Django answer.
             return await self._fallback(request)
         args, kwargs = found
-        response: web.StreamResponse = await self._view(request, *args, **kwargs)
-        return response
+        try:
+            response = await self._view(request, *args, **kwargs)
+        except AttributeError as error:
+            return misjudged_request(self._view, request, error)
+        return checked_response(self._view, response)
+
+    async def resolve(self, request: web.Request) -> _Resolve:
+        """Match the request's raw path: aiohttp's own ``resolve()`` would hand ``_match`` a
+        path with some escapes already decoded, and Django decodes only once."""
+        values = self._match(request.rel_url.raw_path)
+        if values is None:
+            return None, set()
+        return web.UrlMappingMatchInfo(values, self._route), set(_ANY_METHOD)
 
     def _match(self, path: str) -> dict[str, str] | None:
+        """The route's values for a raw path, or None when Django picks another view."""
         if path == self._exact_path:
             return {}
         decoded = django_path(path, self._mount)
@@ -163,7 +188,7 @@ class LiftedResource(web.Resource):
         if self._exact_path is not None:
             self._exact_path = prefix + self._exact_path
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:
@@ -193,7 +218,7 @@ class EncodedPathResource(web.Resource):
         self._scan = tuple(scan)
         self._mount = mount
         self._fallback = fallback
-        self.add_route("*", self._handle)
+        self._route = self.add_route("*", self._handle)
 
     def _find(self, path: str) -> tuple[LiftedResource, dict[str, str]] | None:
         decoded = django_path(path, self._mount)
@@ -205,8 +230,15 @@ class EncodedPathResource(web.Resource):
                 return None if resource is None else (resource, values)
         return None
 
+    async def resolve(self, request: web.Request) -> _Resolve:
+        """Look at the raw path, as :meth:`LiftedResource.resolve` does."""
+        values = self._match(request.rel_url.raw_path)
+        if values is None:
+            return None, set()
+        return web.UrlMappingMatchInfo(values, self._route), set(_ANY_METHOD)
+
     def _match(self, path: str) -> dict[str, str] | None:
-        if "%" not in path:
+        if "%" not in path and path.isascii():
             return None
         found = self._find(path)
         return found[1] if found is not None else None
@@ -229,7 +261,7 @@ class EncodedPathResource(web.Resource):
     def add_prefix(self, prefix: str) -> None:
         self._mount = prefix + self._mount
 
-    def get_info(self) -> _InfoDict:
+    def get_info(self) -> ResourceInfo:
         return {"formatter": self.canonical}
 
     def raw_match(self, path: str) -> bool:

@@ -1,8 +1,10 @@
 """Lifting coroutine views out of the Django URLconf into aiohttp routes.
 
 At startup the whole URLconf is walked, through ``include()`` at any depth, and every view is
-judged once (:func:`~aiodjango.routing.kinds.is_lifted`). Each lifted pattern becomes one aiohttp
-resource, added in Django's order and named like Django names it (``"ns:name"``).
+judged once (:func:`~aiodjango.routing.kinds.decide`). Each lifted pattern becomes one aiohttp
+resource, added in Django's order and named like Django names it (``"ns:name"``); so does each
+pattern of a Django async view, when a handler for those is given (their resource hands the
+request to Django's async handler instead of calling the view).
 
 Django decides, aiohttp serves: a lifted resource matches paths with Django's own rules
 (:mod:`aiodjango.routing.matching`), so it accepts exactly the URLs its pattern accepts, whatever the
@@ -15,8 +17,6 @@ pick or to the WSGI catch-all behind. Most lifted routes have no such pattern an
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,19 +28,39 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .kinds import Handler, ViewWrapper, extras_problem, is_lifted
+from ..wsgi.handler import check_script_name
+from .kinds import Decision, Handler, ViewKind, ViewWrapper, decide, extras_problem
 from .patterns import PatternChain
 from .resources import EncodedPathResource, LiftedResource
 
-__all__ = ["LiftedPattern", "LiftedRoute", "add_lifted_routes", "find_lifted_patterns"]
+__all__ = [
+    "LiftedPattern",
+    "LiftedRoute",
+    "ViewPattern",
+    "add_lifted_routes",
+    "find_lifted_patterns",
+    "find_view_patterns",
+]
 
 _LOCALE_MIDDLEWARE = "django.middleware.locale.LocaleMiddleware"
-_ROUTE_NAME_PARTS = re.compile(r"[.:-]")
+
+
+@dataclass(frozen=True)
+class ViewPattern:
+    """One pattern of the URLconf with the kind of its view and why."""
+
+    #: As Django describes patterns: ``'api/items/<int:pk>/' [name='api:item']``.
+    description: str
+    view: Callable[..., Any]
+    decision: Decision
 
 
 @dataclass(frozen=True)
 class LiftedPattern:
-    """A lifted view's place in the URLconf, as found at startup."""
+    """A lifted view's place in the URLconf, as found at startup.
+
+    Django async views served on the loop are routed the same way; their ``kind`` says so.
+    """
 
     #: The pattern with its include() prefixes and its name, as Django describes patterns:
     #: ``'api/items/<int:pk>/' [name='api:item']``.
@@ -61,6 +81,7 @@ class LiftedPattern:
     shadowed_by: str | None
     #: Why the view cannot be called as its pattern asks; add_lifted_routes() refuses it.
     error: str | None
+    kind: ViewKind = ViewKind.AIOHTTP
 
     @property
     def unreachable(self) -> bool:
@@ -88,7 +109,7 @@ class _Entry:
     route: str
     view: Callable[..., Any]
     view_name: str | None
-    lifted: bool
+    decision: Decision
     chain: PatternChain
     extras: Mapping[str, Any]
 
@@ -103,7 +124,14 @@ class _Lifted:
 
 def find_lifted_patterns(urlconf: str | ModuleType | None = None) -> list[LiftedPattern]:
     """The lifted patterns of the URLconf in Django's order, analysed without a router."""
-    return [lifted.pattern for lifted in _analyse(urlconf)[1]]
+    return [item.pattern for item in _analyse(urlconf)[1] if item.pattern.kind is ViewKind.AIOHTTP]
+
+
+def find_view_patterns(urlconf: str | ModuleType | None = None) -> list[ViewPattern]:
+    """Every pattern of the URLconf in Django's order, with the kind of its view and why."""
+    return [
+        ViewPattern(entry.description, entry.view, entry.decision) for entry in _analyse(urlconf)[0]
+    ]
 
 
 def add_lifted_routes(
@@ -113,6 +141,7 @@ def add_lifted_routes(
     urlconf: str | ModuleType | None = None,
     script_name: str = "",
     wrap_view: ViewWrapper | None = None,
+    django_async: Handler | None = None,
 ) -> list[LiftedRoute]:
     """Add one aiohttp route per lifted pattern, in Django's order, before the WSGI catch-all.
 
@@ -121,17 +150,13 @@ def add_lifted_routes(
     (the WSGI handler) answers the rare request that reached a lifted route but that no lifted
     view can take any more. ``script_name`` is the mount prefix (``""`` or ``"/prefix"``)
     the WSGI app also gets. ``wrap_view(handler, view)`` may wrap each lifted view's handler;
-    it only runs for requests Django would give that view.
+    it only runs for requests Django would give that view. ``django_async`` is the handler
+    that serves Django's async views on the loop: with it, their patterns get routes too, in
+    the same order and with the same matching, so that these requests skip the WSGI adapter.
 
     Raises ``ImproperlyConfigured`` for a view that cannot be called as its pattern asks.
     """
-    if script_name and (
-        not script_name.startswith("/") or script_name.endswith("/") or "%" in script_name
-    ):
-        raise ValueError(
-            f"script_name must be empty or start with '/', not end with '/', and have no '%': "
-            f"got {script_name!r}"
-        )
+    check_script_name(script_name)
     entries, lifted = _analyse(urlconf)
     errors = [f"{i.pattern.description}: {i.pattern.error}" for i in lifted if i.pattern.error]
     if errors:
@@ -142,6 +167,11 @@ def add_lifted_routes(
     routes = []
     for item in lifted:
         entry, shape = item.entry, item.entry.chain.shape
+        served_by = None
+        if item.pattern.kind is ViewKind.DJANGO_ASYNC:
+            if django_async is None:
+                continue
+            served_by = django_async
         name = entry.view_name
         if name is not None and (
             name_counts[name] > 1 or not _is_route_name(name) or name in router
@@ -159,6 +189,7 @@ def add_lifted_routes(
             urlconf=urlconf,
             fallback=fallback,
             wrap_view=wrap_view,
+            handler=served_by,
         )
         router.register_resource(resource)
         resources[id(entry)] = resource
@@ -172,6 +203,7 @@ def add_lifted_routes(
 
 
 def _analyse(urlconf: str | ModuleType | None) -> tuple[list[_Entry], list[_Lifted]]:
+    """Every entry of the URLconf, and those served on the loop, each with its overlaps."""
     resolver = get_resolver(urlconf)  # type: ignore[arg-type]  # a module works too
     language_from_path = _LOCALE_MIDDLEWARE in settings.MIDDLEWARE
     level_shapes: dict[int, Any] = {}
@@ -182,11 +214,12 @@ def _analyse(urlconf: str | ModuleType | None) -> tuple[list[_Entry], list[_Lift
         )
         description = f"'{route}'" + (f" [name='{view_name}']" if view_name else "")
         merged = {key: value for layer in extras for key, value in layer.items()}
-        entries.append(_Entry(description, route, view, view_name, is_lifted(view), chain, merged))
+        entries.append(_Entry(description, route, view, view_name, decide(view), chain, merged))
 
-    lifted = []
+    lifted = []  # the entries served on the loop: aiohttp views and Django async views
     for position, entry in enumerate(entries):
-        if not entry.lifted:
+        kind = entry.decision.kind
+        if kind is ViewKind.DJANGO_SYNC:
             continue
         earlier = tuple(e for e in entries[:position] if e.chain.may_overlap(entry.chain))
         shadowed_by = next((e for e in earlier if e.chain.shadows(entry.chain)), None)
@@ -200,7 +233,8 @@ def _analyse(urlconf: str | ModuleType | None) -> tuple[list[_Entry], list[_Lift
             reason=shape.reason,
             overlaps=tuple(e.description for e in earlier),
             shadowed_by=shadowed_by.description if shadowed_by is not None else None,
-            error=extras_problem(entry.view, entry.extras),
+            error=extras_problem(entry.view, entry.extras) if kind is ViewKind.AIOHTTP else None,
+            kind=kind,
         )
         lifted.append(_Lifted(entry, pattern, earlier))
     return entries, lifted
@@ -248,8 +282,10 @@ def _join_route(route: str, text: str) -> str:
 
 
 def _is_route_name(name: str) -> bool:
-    """aiohttp's rule for route names: identifiers, no keywords, joined by ``.``, ``:``, ``-``."""
-    return all(
-        part.isidentifier() and not keyword.iskeyword(part)
-        for part in _ROUTE_NAME_PARTS.split(name)
-    )
+    """Whether aiohttp accepts ``name`` as a route name (identifiers, no keywords, joined by
+    ``.``, ``:``, ``-``), asked of aiohttp itself: it has no public check but its router's."""
+    try:
+        web.UrlDispatcher().add_resource("/", name=name)
+    except ValueError:
+        return False
+    return True

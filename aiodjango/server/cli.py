@@ -26,7 +26,13 @@ from .. import __version__
 from ..wsgi import WSGIHandler
 from .exit import leave_stuck_threads_behind
 from .identity import DEFAULT_SERVER_HEADER
-from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT, Server, configure_server
+from .serving import (
+    DEFAULT_HOST,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    Server,
+    add_static_routes,
+    configure_server,
+)
 from .values import (
     bounded_int,
     octal_mode,
@@ -102,6 +108,7 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         "machines; use 127.0.0.1 behind a proxy on this machine)",
     )
     listen.add_argument(
+        "-p",
         "--port",
         type=bounded_int(0, 65535),
         default=8080,
@@ -154,6 +161,12 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         default=[],
         metavar="/URL=DIR",
         help="serve the files in DIR under /URL (repeatable)",
+    )
+    serving.add_argument(
+        "--static-cors",
+        metavar="ORIGIN",
+        help="send Access-Control-Allow-Origin: ORIGIN (an origin or *) with the --static "
+        "files, and only with them (default: none)",
     )
     serving.add_argument(
         "--script-name",
@@ -316,6 +329,7 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         return configure_server(
             application,
             static=args.static,
+            static_cors=args.static_cors,
             script_name=args.script_name,
             **listen,
             **handler_kwargs,
@@ -325,8 +339,7 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         names = [*handler_kwargs, *(["script_name"] if args.script_name else [])]
         flags = ", ".join("--" + name.replace("_", "-") for name in names)
         raise UsageError(f"{args.application!r} is an aiohttp Application: {flags} do not apply")
-    for prefix, directory in args.static:
-        application.router.add_static(prefix, directory)
+    add_static_routes(application, args.static, args.static_cors)
     return Server(application, **listen)
 
 

@@ -1,4 +1,4 @@
-"""Leaving a process whose worker threads are stuck past the shutdown timeout."""
+"""Leaving a process at once: threads stuck past the shutdown timeout, a second signal."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-__all__ = ["leave_stuck_threads_behind"]
+__all__ = ["exit_now", "leave_stuck_threads_behind"]
 
 logger = logging.getLogger("aiodjango.server")
 
@@ -31,7 +31,13 @@ def leave_stuck_threads_behind(grace: float = 1.0) -> None:
             stuck.append(thread.name)
     if stuck:
         logger.warning("exiting without waiting for busy threads: %s", ", ".join(stuck))
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        exit_now(0)
+
+
+def exit_now(status: int) -> None:
+    """End the process at once with ``status``, without waiting for any thread; what was
+    logged or printed is flushed first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -24,15 +24,18 @@ import os
 import signal
 import socket as socket_module
 import stat
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 from wsgiref.types import WSGIApplication
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
 from ..wsgi import WSGIHandler, add_wsgi_route
+from .exit import exit_now
 from .identity import (
     DEFAULT_SERVER_HEADER,
     check_server_header,
@@ -45,6 +48,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_KEEPALIVE_TIMEOUT",
     "Server",
+    "add_static_routes",
     "configure_server",
     "describe_address",
     "serve",
@@ -87,6 +91,7 @@ def configure_server(
     backlog: int = 1024,
     routes: Iterable[Route] = (),
     static: Iterable[StaticRoute] = (),
+    static_cors: str | None = None,
     on_finish: Iterable[FinishCallback] = (),
     script_name: str = "",
     shutdown_timeout: float = 60.0,
@@ -97,15 +102,15 @@ def configure_server(
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
 
     Static routes and extra routes come first; the WSGI application is mounted at
-    ``script_name`` and gets every other URL under it. Other keyword arguments go to
+    ``script_name`` and gets every other URL under it. ``static_cors`` is the
+    ``Access-Control-Allow-Origin`` of static files. Other keyword arguments go to
     :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens until :meth:`Server.start`.
     """
     unknown = sorted(set(handler_kwargs) - _HANDLER_OPTIONS)
     if unknown:
         raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
     app = web.Application()
-    for prefix, directory in static:
-        app.router.add_static(prefix, directory)
+    add_static_routes(app, static, static_cors)
     for method, path, view in routes:
         app.router.add_route(method, path, view)
     handler = WSGIHandler(application, **handler_kwargs)
@@ -115,11 +120,10 @@ def configure_server(
         handler.shutdown(wait=False)
         raise
 
+    handler.shutdown_on_cleanup(app)
     finish_callbacks = tuple(on_finish)
 
     async def finish(app: web.Application) -> None:
-        # Requests still running after shutdown_timeout were abandoned: don't wait for them.
-        handler.shutdown(wait=False)
         await _run_finish_callbacks(finish_callbacks)
 
     app.on_cleanup.append(finish)
@@ -135,6 +139,36 @@ def configure_server(
         keepalive_timeout=keepalive_timeout,
         server_header=server_header,
     )
+
+
+def add_static_routes(
+    app: web.Application, static: Iterable[StaticRoute], cors: str | None = None
+) -> None:
+    """Serve each ``(url_prefix, directory)`` with aiohttp's static files.
+
+    With ``cors``, those responses (and only those) carry ``Access-Control-Allow-Origin: cors``,
+    so that pages on another origin may load the files (fonts, scripts with integrity checks).
+    """
+    if cors is not None and (not cors or not cors.isprintable() or not cors.isascii()):
+        raise ValueError(f"static_cors must be an origin or '*', not {cors!r}")
+    resources = {app.router.add_static(prefix, directory) for prefix, directory in static}
+    if cors is None or not resources:
+        return
+
+    @web.middleware
+    async def allow_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # The route that matched, not a prefix test: "/static" must not cover "/staticky".
+        if request.match_info.route.resource not in resources:
+            return await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:  # a 404 or 403 is readable cross-origin too
+            error.headers["Access-Control-Allow-Origin"] = cors
+            raise
+        response.headers["Access-Control-Allow-Origin"] = cors
+        return response
+
+    app.middlewares.append(allow_origin)
 
 
 async def _run_finish_callbacks(callbacks: Iterable[FinishCallback]) -> None:
@@ -169,6 +203,8 @@ class Server:
     that many seconds. ``server_header`` is the ``Server`` header of every response of the
     process, set when the server starts (default: the value chosen already, for instance by
     ``get_aio_application()``, else ``"aiodjango"``, without version numbers).
+    ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
+    (``runserver`` logs requests the way Django's does).
     """
 
     def __init__(
@@ -184,6 +220,8 @@ class Server:
         shutdown_timeout: float = 60.0,
         keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         server_header: str | None = None,
+        access_log_class: type[AbstractAccessLogger] | None = None,
+        access_log: logging.Logger | None = None,
     ) -> None:
         if unix_socket is not None and socket is not None:
             raise ValueError("give unix_socket or socket, not both")
@@ -207,14 +245,24 @@ class Server:
         self._stopped = False
 
         close_websockets_on_shutdown(app, shutdown_timeout)
+        access: dict[str, Any] = {}
+        if access_log_class is not None:
+            access["access_log_class"] = access_log_class
+        if access_log is not None:
+            access["access_log"] = access_log
         self._runner = web.AppRunner(
-            app, shutdown_timeout=shutdown_timeout, keepalive_timeout=keepalive_timeout
+            app, shutdown_timeout=shutdown_timeout, keepalive_timeout=keepalive_timeout, **access
         )
 
     @property
     def addresses(self) -> list[Address]:
         """The addresses listened on while the server runs (empty before start and after stop)."""
         return list(self._runner.addresses)
+
+    @property
+    def sites(self) -> list[web.BaseSite]:
+        """aiohttp's sites serving the application (one once started, none before or after)."""
+        return list(self._runner.sites)
 
     @property
     def port(self) -> int | None:
@@ -256,15 +304,22 @@ class Server:
         finally:
             self._remove_unix_socket()
 
-    async def run(self) -> None:
-        """Start, serve until SIGINT or SIGTERM, then stop gracefully."""
+    async def run(self, announce: Callable[[Server], None] | None = None) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop gracefully.
+
+        ``announce(server)`` is called once listening; by default each address is logged. A
+        second signal during the graceful stop ends the process at once (status 128 + the
+        signal's number): whoever sent it does not want to wait. Outside the main thread (where
+        Django's autoreloader runs the server) no signal can be handled: the server then runs
+        until the process ends.
+        """
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
 
         def on_signal(signum: signal.Signals) -> None:
             if stopping.is_set():
-                logger.warning("%s: already shutting down", signum.name)
-                return
+                logger.warning("%s: exiting without waiting", signum.name)
+                exit_now(128 + signum)
             logger.info(
                 "%s: shutting down, waiting up to %g s for requests in flight",
                 signum.name,
@@ -272,13 +327,19 @@ class Server:
             )
             stopping.set()
 
-        handled = (signal.SIGINT, signal.SIGTERM)
-        for signum in handled:
-            loop.add_signal_handler(signum, on_signal, signum)
+        handled: tuple[signal.Signals, ...] = ()
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(NotImplementedError):  # a loop without signal handlers
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, on_signal, signum)
+                    handled += (signum,)
         try:
             await self.start()
-            for url in self.urls:
-                logger.info("serving on %s", url)
+            if announce is not None:
+                announce(self)
+            else:
+                for url in self.urls:
+                    logger.info("serving on %s", url)
             await stopping.wait()
         finally:
             await self.stop()

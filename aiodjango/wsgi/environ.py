@@ -10,7 +10,12 @@ from aiohttp.http import HttpVersion10, HttpVersion11
 
 from .body import InputStream
 
-__all__ = ["make_environ"]
+__all__ = ["URL_SCHEME", "add_request_meta", "make_environ", "path_info"]
+
+#: App key: the scheme forced for every request of the app (``url_scheme="https"`` behind a
+#: proxy that terminates TLS); the WSGI path and lifted views both read it through
+#: :func:`add_request_meta`, so they never disagree about a request's scheme.
+URL_SCHEME = web.AppKey("aiodjango_url_scheme", str)
 
 
 _PROTOCOLS = {HttpVersion11: "HTTP/1.1", HttpVersion10: "HTTP/1.0"}
@@ -36,8 +41,12 @@ def _header_key(raw_name: bytes) -> str:
     return key
 
 
-def _path_info(raw_path: str) -> str:
-    """The percent-decoded path as latin-1 text (PEP 3333), so that any bytes round-trip."""
+def path_info(raw_path: str) -> str:
+    """The percent-decoded path as latin-1 text (PEP 3333), so that any bytes round-trip.
+
+    Decoded exactly once: lifted routes match the same text (``django_path``), so a request
+    reaches the view Django's ``resolve()`` would pick for this PATH_INFO.
+    """
     if "%" not in raw_path and raw_path.isascii():
         return raw_path
     return unquote_to_bytes(raw_path.encode("utf-8", "surrogateescape")).decode("latin-1")
@@ -65,21 +74,37 @@ def make_environ(
     """
     environ = base.copy()
     url = request.rel_url
-    path = _path_info(url.raw_path)
+    path = path_info(url.raw_path)
     if script_name and not path.startswith(script_name):
         raise web.HTTPNotFound()
-    environ["REQUEST_METHOD"] = request.method
     environ["SCRIPT_NAME"] = script_name
     environ["PATH_INFO"] = path[len(script_name) :]
-    environ["QUERY_STRING"] = url.raw_query_string
+    # The request target exactly as sent, as gunicorn (RAW_URI) and mod_wsgi (REQUEST_URI) give it.
+    environ["RAW_URI"] = environ["REQUEST_URI"] = request.raw_path
     version = request.version
     environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version) or f"HTTP/{version[0]}.{version[1]}"
-    if "wsgi.url_scheme" not in environ:
-        environ["wsgi.url_scheme"] = request.scheme
     environ["wsgi.input"] = body
     environ["aiohttp.request"] = request
-    if size or request.body_exists:
+    # "Content-Length: 0" is announced as "0", like gunicorn and wsgiref; no body, no key.
+    if size or request.body_exists or request.content_length is not None:
         environ["CONTENT_LENGTH"] = str(size)
+    add_request_meta(environ, request)
+    return environ
+
+
+def add_request_meta(meta: dict[str, Any], request: web.BaseRequest) -> None:
+    """Add what a request says about itself: method, query, scheme, headers, addresses.
+
+    The one place that decides a request's scheme and host, for the WSGI path
+    (:func:`make_environ`) and for lifted views (Django's view of their request) alike.
+    ``wsgi.url_scheme`` is kept when ``meta`` already has it (a forced scheme). Repeated
+    headers are joined with ","; repeated ``Cookie`` headers with "; " (RFC 6265), so cookie
+    parsers see every pair.
+    """
+    meta["REQUEST_METHOD"] = request.method
+    meta["QUERY_STRING"] = request.rel_url.raw_query_string
+    if "wsgi.url_scheme" not in meta:
+        meta["wsgi.url_scheme"] = request.scheme
 
     keys = _HEADER_KEYS
     for raw_name, raw_value in request.raw_headers:
@@ -89,25 +114,23 @@ def make_environ(
         if not key:
             continue
         value = raw_value.decode("latin-1")
-        if key in environ:
-            # Repeated headers are joined as one list-valued header; cookies use their own
-            # separator (RFC 6265) so that cookie parsers still see every pair.
-            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
-        environ[key] = value
+        if key in meta:
+            value = meta[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+        meta[key] = value
 
     transport = request.transport
     peer = transport.get_extra_info("peername") if transport is not None else None
     local = transport.get_extra_info("sockname") if transport is not None else None
     if isinstance(peer, tuple):
-        environ["REMOTE_ADDR"] = peer[0]
-        environ["REMOTE_PORT"] = str(peer[1])
-    else:  # a unix socket: no address to tell
-        environ["REMOTE_ADDR"] = ""
+        # REMOTE_HOST is the address too: resolving names would block on DNS (CGI allows it).
+        meta["REMOTE_ADDR"] = meta["REMOTE_HOST"] = peer[0]
+        meta["REMOTE_PORT"] = str(peer[1])
+    else:  # a unix socket: no address to tell, and no port at all
+        meta["REMOTE_ADDR"] = meta["REMOTE_HOST"] = ""
     if isinstance(local, tuple):
-        environ["SERVER_NAME"] = local[0]
-        environ["SERVER_PORT"] = str(local[1])
+        meta["SERVER_NAME"] = local[0]
+        meta["SERVER_PORT"] = str(local[1])
     else:
-        environ["SERVER_NAME"], environ["SERVER_PORT"] = _split_host(
-            environ.get("HTTP_HOST", "localhost"), environ["wsgi.url_scheme"]
+        meta["SERVER_NAME"], meta["SERVER_PORT"] = _split_host(
+            meta.get("HTTP_HOST", "localhost"), meta["wsgi.url_scheme"]
         )
-    return environ

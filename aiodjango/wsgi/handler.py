@@ -48,6 +48,7 @@ __all__ = [
     "RETRY_AFTER",
     "WSGIHandler",
     "add_wsgi_route",
+    "check_script_name",
 ]
 
 logger = logging.getLogger("aiodjango.wsgi")
@@ -166,6 +167,18 @@ class WSGIHandler:
         if self._own_executor is not None:
             self._own_executor.shutdown(wait=wait)
 
+    def shutdown_on_cleanup(self, app: web.Application) -> None:
+        """Stop the thread pool when ``app`` is cleaned up, after its server stopped.
+
+        Requests still running after the server's shutdown timeout were abandoned: it does not
+        wait for them (``leave_stuck_threads_behind()`` deals with their threads).
+        """
+
+        async def shutdown(app: web.Application) -> None:
+            self.shutdown(wait=False)
+
+        app.on_cleanup.append(shutdown)
+
     def _release_slot(self) -> None:
         self._busy -= 1
 
@@ -199,28 +212,17 @@ class WSGIHandler:
         if not request.body_exists:  # most requests: no coroutine to run for the body
             body, size, in_memory = EMPTY_INPUT, 0, True
         else:
-            try:
-                body, size, in_memory = await read_body(
-                    request,
-                    self._inbuf_overflow,
-                    self._max_body,
-                    self._budget,
-                    self._body_timeout,
-                    self._body_min_rate,
-                )
-            except BodyRefused as refused:
-                return self._refuse(refused.status, refused.args[0])
-            except ConnectionError:  # the client went away mid-upload
-                return plain(400, "Incomplete request body\n")
-            except HttpProcessingError:  # the body's framing broke mid-way
-                return self._refuse(400, "Malformed request body\n")
+            received = await self.receive_body(request)
+            if isinstance(received, web.Response):
+                return received
+            body, size, in_memory = received
         try:
             environ = make_environ(self._base_environ, request, script_name, body, size)
         except BaseException:
-            self._close_body(body, size, in_memory)
+            self.close_body(body, size, in_memory)
             raise
         if self._busy >= self._capacity:
-            self._close_body(body, size, in_memory)
+            self.close_body(body, size, in_memory)
             return self._overloaded()
         exchange = Exchange(
             self._waker(asyncio.get_running_loop()),
@@ -231,7 +233,7 @@ class WSGIHandler:
         try:
             self._dispatch(self._work, environ, exchange, body, size, in_memory)
         except RuntimeError:  # the executor is shut down: the server is stopping
-            self._close_body(body, size, in_memory)
+            self.close_body(body, size, in_memory)
             return plain(503, "Server shutting down\n")
         self._busy += 1
         try:
@@ -241,13 +243,42 @@ class WSGIHandler:
             exchange.abandon()
             raise
 
-    # The worker thread: call, iterate, close.
+    # The request body, read on the loop; Django's async views read theirs here too.
 
-    def _close_body(self, body: InputStream, size: int, in_memory: bool) -> None:
-        """Close ``wsgi.input`` and give its bytes back to the budget (from any thread)."""
+    @property
+    def send_timeout(self) -> float:
+        """Seconds a streamed response may wait for its client to take anything."""
+        return self._send_timeout
+
+    async def receive_body(
+        self, request: web.BaseRequest
+    ) -> tuple[InputStream, int, bool] | web.Response:
+        """Read the body of ``request`` within this adapter's limits: its size, the budget
+        shared by all requests, the deadline. Return it with its size and whether it is in
+        memory (give it back with :meth:`close_body`), or the response refusing it."""
+        try:
+            return await read_body(
+                request,
+                self._inbuf_overflow,
+                self._max_body,
+                self._budget,
+                self._body_timeout,
+                self._body_min_rate,
+            )
+        except BodyRefused as refused:
+            return self._refuse(refused.status, refused.args[0])
+        except ConnectionError:  # the client went away mid-upload
+            return plain(400, "Incomplete request body\n")
+        except HttpProcessingError:  # the body's framing broke mid-way
+            return self._refuse(400, "Malformed request body\n")
+
+    def close_body(self, body: InputStream, size: int, in_memory: bool) -> None:
+        """Close a body :meth:`receive_body` read and give its bytes back (from any thread)."""
         body.close()
         if size:
             self._budget.give_back(size, size if in_memory else 0)
+
+    # The worker thread: call, iterate, close.
 
     def _work(
         self,
@@ -274,7 +305,7 @@ class WSGIHandler:
                     except BaseException as exc:
                         self._fail(exchange, environ, exc)
         finally:
-            self._close_body(body, size, in_memory)
+            self.close_body(body, size, in_memory)
             exchange.finish()
 
     @staticmethod
@@ -326,6 +357,16 @@ class WSGIHandler:
 _SCRIPT_NAME: Final = re.compile(r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+").fullmatch
 
 
+def check_script_name(script_name: str) -> None:
+    """Raise ValueError unless ``script_name`` is a mount prefix: ``""`` or ``"/a/b"`` (the
+    lifted routes and the WSGI application of a project share it)."""
+    if script_name and (not isinstance(script_name, str) or _SCRIPT_NAME(script_name) is None):
+        raise ValueError(
+            f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
+            f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
+        )
+
+
 def add_wsgi_route(
     router: web.UrlDispatcher, handler: WSGIHandler, script_name: str = ""
 ) -> web.AbstractRoute:
@@ -334,11 +375,7 @@ def add_wsgi_route(
 
     SCRIPT_NAME is ``script_name``; PATH_INFO is the rest of the path.
     """
-    if script_name and (not isinstance(script_name, str) or _SCRIPT_NAME(script_name) is None):
-        raise ValueError(
-            f"script_name must be empty or start with '/' and not end with '/' (ASCII path "
-            f"characters only, no '%', '{{', '}}', '//'), got {script_name!r}"
-        )
+    check_script_name(script_name)
     # (?s:...): an encoded newline (%0A) is part of a path like any other character.
     path = script_name + "{path_info:(?s:(?:/.*)?)}" if script_name else "/{path_info:(?s:.*)}"
     return router.add_route(

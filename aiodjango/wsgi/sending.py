@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import IO
 
 from aiohttp import web
 
 from .._compat import Latin1Response, Latin1StreamResponse
-from .exchange import BROKEN, COMPLETE, FILE, STREAMING, Exchange, FileBody
+from .exchange import BROKEN, COMPLETE, FILE, STREAMING, Exchange
 
-__all__ = ["plain", "respond", "send_file", "stream"]
+__all__ = ["SendDeadline", "cut", "plain", "respond", "send_file", "sendfile", "stream"]
 
 logger = logging.getLogger("aiodjango.wsgi")
 
@@ -77,7 +78,7 @@ async def stream(
     block, so a slow reader holds a worker thread for a bounded time.
     """
     response = _head(request, exchange)
-    deadline = _SendDeadline(request, send_timeout)
+    deadline = SendDeadline(request, send_timeout)
     try:
         await response.prepare(request)
         while (blocks := await exchange.take()) is not None:
@@ -89,7 +90,7 @@ async def stream(
             deadline.idle()  # waiting for the application is not the client's fault
             exchange.consumed(size)
         if exchange.cut_short:
-            _cut(request, response)  # an incomplete body must not look complete
+            cut(request, response)  # an incomplete body must not look complete
         else:
             await response.write_eof()
     except ConnectionError:  # the client has gone, or the deadline cut it off
@@ -106,12 +107,15 @@ async def stream(
     return response
 
 
-class _SendDeadline:
+class SendDeadline:
     """Aborts the connection when a write has made no progress for ``timeout`` seconds.
 
     One timer per response, armed at the first write and re-armed only when it fires early,
     rather than one per block: the streaming path stays cheap. Aborting (not closing, which
     would wait for the unread buffer to drain) makes the pending write raise ConnectionError.
+    Call :meth:`writing` before each write, :meth:`idle` while waiting for the application (not
+    the client's fault), :meth:`cancel` once the response is over; ``expired`` tells whether it
+    cut the connection.
     """
 
     __slots__ = ("_handle", "_loop", "_request", "_since", "_timeout", "expired")
@@ -160,40 +164,42 @@ async def send_file(request: web.Request, exchange: Exchange) -> web.StreamRespo
         try:
             await response.prepare(request)
             if body.body_allowed and body.size:
-                await _sendfile(request, response, body)
+                await sendfile(request, response, body.file, body.offset, body.size)
             if body.short:
-                _cut(request, response)
+                cut(request, response)
             else:
                 await response.write_eof()
         except ConnectionError:
             pass  # the client has gone
         except OSError:
             logger.exception("Sending a wsgi.file_wrapper file failed")
-            _cut(request, response)
+            cut(request, response)
     return response
 
 
-async def _sendfile(request: web.Request, response: web.StreamResponse, body: FileBody) -> None:
-    """Send ``body`` with the loop's sendfile (its own fallback covers TLS); read it block by
-    block where the loop has no sendfile at all."""
+async def sendfile(
+    request: web.Request, response: web.StreamResponse, file: IO[bytes], offset: int, size: int
+) -> None:
+    """Send ``size`` bytes of ``file`` from ``offset`` with the loop's sendfile (its own fallback
+    covers TLS); read it block by block where the loop has no sendfile at all."""
     loop = asyncio.get_running_loop()
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("connection lost")
     try:
-        await loop.sendfile(transport, body.file, body.offset, body.size)
+        await loop.sendfile(transport, file, offset, size)
     except NotImplementedError:
-        body.file.seek(body.offset)
-        left = body.size
+        file.seek(offset)
+        left = size
         while left > 0:
-            block = await loop.run_in_executor(None, body.file.read, min(left, 1 << 16))
+            block = await loop.run_in_executor(None, file.read, min(left, 1 << 16))
             if not block:
                 break
             await response.write(block)
             left -= len(block)
 
 
-def _cut(request: web.Request, response: web.StreamResponse) -> None:
+def cut(request: web.Request, response: web.StreamResponse) -> None:
     """End the response by closing the connection: the client sees it is incomplete."""
     response.force_close()
     if request.transport is not None:

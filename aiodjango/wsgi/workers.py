@@ -10,7 +10,6 @@ none of it: the adapter learns that its call finished through the request's own 
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
 import logging
 import queue
@@ -19,6 +18,8 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from .._compat import register_thread_exit_hook
 
 __all__ = ["WorkerThreads"]
 
@@ -45,15 +46,8 @@ def _finish_at_exit() -> None:
 
 
 # As for ThreadPoolExecutor, the threads are not daemons and this hook runs just before the
-# interpreter joins them at exit, so that they stop waiting for calls. Where the hook cannot be
-# had, the threads are daemons and an atexit handler joins them instead.
-_register_exit_hook: Callable[[Callable[[], None]], None] | None = getattr(
-    threading, "_register_atexit", None
-)
-if _register_exit_hook is not None:
-    _register_exit_hook(_finish_at_exit)
-else:  # pragma: no cover (CPython has it from 3.9 on)
-    atexit.register(_finish_at_exit)
+# interpreter joins them at exit, so that they stop waiting for calls.
+register_thread_exit_hook(_finish_at_exit)
 
 
 def _serve_calls(
@@ -138,7 +132,6 @@ class WorkerThreads(concurrent.futures.Executor):
             target=_serve_calls,
             args=(calls, self._idle, pool),
             name=f"{self._prefix}_{len(self._threads)}",
-            daemon=_register_exit_hook is None,  # see _finish_at_exit
         )
         thread.start()
         self._threads.append(thread)

@@ -1,5 +1,7 @@
-"""The views the scenarios request; sync ones run through WSGI, coroutine ones are lifted."""
+"""The views the scenarios request: sync ones run through WSGI, aiohttp ones are lifted, Django
+async ones run on the loop through Django's ASGI handler."""
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -31,8 +33,14 @@ async def lifted_hello(request: web.Request) -> web.Response:
 
 
 async def django_async_hello(request: HttpRequest) -> HttpResponse:
-    """Scenario 3: the same coroutine as a Django async view (its annotation keeps it there)."""
+    """Scenarios 3 and 8: the same coroutine as a Django async view."""
     return HttpResponse(HELLO, content_type="text/plain")
+
+
+async def django_async_slow(request: HttpRequest, ms: int) -> HttpResponse:
+    """Scenarios 9 and 10: a Django async view that awaits ``ms`` milliseconds."""
+    await asyncio.sleep(ms / 1000)
+    return HttpResponse("slept", content_type="text/plain")
 
 
 def _blocks(size: int) -> Iterator[bytes]:

@@ -1,16 +1,23 @@
 """The project's WSGI application, and ``app``: the same project on aiohttp through aiodjango.
 
 ``AIODJANGO_BENCH_THREADS`` sets the size of aiodjango's worker thread pool, so that it matches
-the thread count given to the other servers.
+the thread count given to the other servers. ``threaded_app`` serves every Django view, async
+ones included, through the WSGI adapter in worker threads: the way async views went before
+they were served on the loop, kept for comparison.
 """
 
 import os
 
+from aiohttp import web
 from django.core.wsgi import get_wsgi_application
 
-from aiodjango import get_aio_application
+from aiodjango import WSGIHandler, add_wsgi_route, get_aio_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site.settings")
 
 application = get_wsgi_application()
-app = get_aio_application(application, threads=int(os.environ.get("AIODJANGO_BENCH_THREADS", "4")))
+THREADS = int(os.environ.get("AIODJANGO_BENCH_THREADS", "4"))
+app = get_aio_application(application, threads=THREADS)
+
+threaded_app = web.Application()
+add_wsgi_route(threaded_app.router, WSGIHandler(application, threads=THREADS))

@@ -80,3 +80,16 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Groups (the chat, the feed, announcements) travel through a channel layer. In one process the
+# in-memory layer does; with REDIS_URL set (redis://127.0.0.1:6379/0), every worker and host
+# sharing that Redis reaches every socket, through channels_redis' pub/sub layer.
+if os.environ.get("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("chat/", views.chat, name="chat"),
     path("chat/socket/", views.chat_socket, name="chat-socket"),
     path("feed/", views.feed, name="feed"),
+    path("announce/", views.announce, name="announce"),
     path("api/clock/", views.clock, name="clock"),
     path("ws/echo/", views.echo, name="echo"),
     path("download/stream/", views.download_stream, name="download-stream"),

@@ -2,7 +2,7 @@
 views (lifted by aiodjango onto aiohttp), side by side in one URLconf."""
 
 import asyncio
-import json
+import logging
 import os
 import platform
 import tempfile
@@ -14,16 +14,21 @@ from typing import Any
 import aiohttp
 import django
 from aiohttp import web
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required as django_login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from aiodjango import get_user, login_required
+from aiodjango.groups import LOGGED_OUT, agroup_send, group_send, join, refresh_user
 
 from .models import Message
-from .room import room
+
+logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+#: The chat room's group: every chat socket and feed, on every worker that shares the layer.
+ROOM = "chat"
 SAMPLE_FILE_SIZE = 32 * MiB
 
 
@@ -104,49 +109,80 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
 
 @login_required
 async def chat_socket(request: web.Request) -> web.WebSocketResponse:
-    """The chat room's websocket: each message is saved with the async ORM and sent to all.
+    """The chat room's websocket: each message is saved with the async ORM and sent to the room.
 
-    ``login_required`` refuses anonymous handshakes with 403, and aiodjango refuses
-    handshakes from other sites' pages (their ``Origin`` is not in ``ALLOWED_HOSTS``).
+    The room is the ``chat`` group: with Redis as the channel layer, its members are on every
+    worker and host. ``login_required`` refuses anonymous handshakes with 403, and aiodjango
+    refuses handshakes from other sites' pages. Logging out closes the socket.
     """
     user = await get_user(request)
+    name = user.get_username()
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
-    room.sockets.add(socket)
-    await room.broadcast(presence(f"{user.get_username()} joined"))
-    try:
+    async with join(request, socket, ROOM) as member:
+        member.send({"type": "welcome", "user": name, "worker": os.getpid()})
+        await tell_room({"type": "presence", "text": f"{name} joined"})
         async for incoming in socket:
             if incoming.type != aiohttp.WSMsgType.TEXT:
                 continue
             text = incoming.data.strip()[:500]
-            if text:
-                message = await Message.objects.acreate(author=user, text=text)
-                await room.broadcast(message.as_event())
-    finally:
-        room.sockets.discard(socket)
-        await room.broadcast(presence(f"{user.get_username()} left"))
+            if not text:
+                continue
+            # The login may have ended since the handshake (logout, password change, account
+            # deactivated or deleted): check it before acting as the user.
+            if (await refresh_user(request)).pk != user.pk:
+                await socket.close(code=LOGGED_OUT[0], message=LOGGED_OUT[1].encode())
+                break
+            message = await Message.objects.acreate(author=user, text=text)
+            if not await tell_room(message.as_event()):
+                member.send({"type": "error", "text": "not delivered: the room is unreachable"})
+    await tell_room({"type": "presence", "text": f"{name} left"})
     return socket
 
 
-def presence(text: str) -> dict[str, Any]:
-    return {"type": "presence", "text": text, "online": len(room.sockets)}
+async def tell_room(event: dict[str, Any]) -> bool:
+    """Send ``event`` to everyone in the room; False when the channel layer is unreachable."""
+    try:
+        await agroup_send(ROOM, event)
+    except Exception as error:  # Redis away: the site keeps working, this event is lost
+        logger.warning("chat event not sent: %s", error)
+        return False
+    return True
 
 
+@login_required
 async def feed(request: web.Request) -> web.StreamResponse:
-    """A live feed as server-sent events: every chat message, and a heartbeat with the
-    number of people in the room every few seconds."""
+    """A live feed as server-sent events: what is said in the chat room and announcements,
+    and a tick every few seconds. Like the chat, it needs a login."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-    room.listeners.add(queue)
-    try:
-        while True:
+    async with join(request, response, ROOM, heartbeat=None) as member:
+        while not member.closed:
             try:
-                event = await asyncio.wait_for(queue.get(), timeout=5)
+                await asyncio.wait_for(member.wait_closed(), timeout=5)
             except TimeoutError:
-                event = {"type": "tick", "online": len(room.sockets)}
-            await response.write(f"data: {json.dumps(event)}\n\n".encode())
-    finally:
-        room.listeners.discard(queue)
+                member.send(
+                    {"type": "tick", "now": datetime.now(UTC).isoformat(timespec="seconds")}
+                )
+    return response
+
+
+# A Django view that talks to the websockets from sync code.
+
+
+@staff_member_required
+def announce(request: HttpRequest) -> HttpResponse:
+    """A staff-only form whose announcement reaches every chat and feed, on every worker.
+
+    Plain sync code: ``group_send`` is ``async_to_sync(get_channel_layer().group_send)``.
+    """
+    sent = None
+    if request.method == "POST":
+        text = request.POST.get("text", "").strip()[:500]
+        if text:
+            event = {"type": "announcement", "user": request.user.get_username(), "text": text}
+            group_send(ROOM, event)
+            sent = text
+    return render(request, "showcase/announce.html", {"sent": sent})

@@ -9,8 +9,9 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from pytest_django import Settings
 
+from tests.support.servers import ServeLifted
+
 from . import views
-from .conftest import Serve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +23,8 @@ def new_csrf_pair() -> tuple[str, str]:
     return request.META["CSRF_COOKIE"], token
 
 
-async def test_post_without_token_is_refused_with_djangos_page(serve: Serve) -> None:
-    client = await serve(submit=views.submit)
+async def test_post_without_token_is_refused_with_djangos_page(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(submit=views.submit)
     response = await client.post("/submit/", data={"message": "hi"})
     assert response.status == 403
     assert "CSRF verification failed" in await response.text()
@@ -35,8 +36,8 @@ async def test_post_without_token_is_refused_with_djangos_page(serve: Serve) -> 
     assert response.status == 403
 
 
-async def test_cookie_and_header_are_accepted(serve: Serve) -> None:
-    client = await serve(submit=views.submit)
+async def test_cookie_and_header_are_accepted(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(submit=views.submit)
     cookie, token = new_csrf_pair()
     response = await client.put(
         "/submit/",
@@ -47,9 +48,9 @@ async def test_cookie_and_header_are_accepted(serve: Serve) -> None:
     assert (response.status, await response.text()) == (200, "accepted payload")
 
 
-async def test_unmasked_secret_in_the_header_is_accepted(serve: Serve) -> None:
+async def test_unmasked_secret_in_the_header_is_accepted(serve_lifted: ServeLifted) -> None:
     """JavaScript that copies the cookie into the header, as Django documents."""
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     cookie, _token = new_csrf_pair()
     response = await client.delete(
         "/submit/", cookies={settings.CSRF_COOKIE_NAME: cookie}, headers={"X-CSRFToken": cookie}
@@ -57,8 +58,10 @@ async def test_unmasked_secret_in_the_header_is_accepted(serve: Serve) -> None:
     assert response.status == 200
 
 
-async def test_form_field_is_accepted_and_the_view_still_reads_the_form(serve: Serve) -> None:
-    client = await serve(submit=views.submit)
+async def test_form_field_is_accepted_and_the_view_still_reads_the_form(
+    serve_lifted: ServeLifted,
+) -> None:
+    client = await serve_lifted(submit=views.submit)
     cookie, token = new_csrf_pair()
     response = await client.post(
         "/submit/",
@@ -74,8 +77,8 @@ async def test_form_field_is_accepted_and_the_view_still_reads_the_form(serve: S
     assert (response.status, await response.text()) == (200, "accepted multipart")
 
 
-async def test_wrong_token_is_refused(serve: Serve) -> None:
-    client = await serve(submit=views.submit)
+async def test_wrong_token_is_refused(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(submit=views.submit)
     cookie, _token = new_csrf_pair()
     _other_cookie, other_token = new_csrf_pair()
     for headers, data in (
@@ -89,16 +92,16 @@ async def test_wrong_token_is_refused(serve: Serve) -> None:
         assert response.status == 403, headers
 
 
-async def test_safe_methods_are_not_checked(serve: Serve) -> None:
-    client = await serve(submit=views.submit)
+async def test_safe_methods_are_not_checked(serve_lifted: ServeLifted) -> None:
+    client = await serve_lifted(submit=views.submit)
     assert (await client.get("/submit/")).status == 200
     assert (await client.options("/submit/")).status == 200
 
 
 async def test_foreign_origin_is_refused_even_with_a_token(
-    serve: Serve, settings: Settings
+    serve_lifted: ServeLifted, settings: Settings
 ) -> None:
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     cookie, token = new_csrf_pair()
 
     async def post(origin: str) -> int:
@@ -118,10 +121,12 @@ async def test_foreign_origin_is_refused_even_with_a_token(
     assert await post("http://app.example.com") == 403
 
 
-async def test_https_requests_need_a_good_referer(serve: Serve, settings: Settings) -> None:
+async def test_https_requests_need_a_good_referer(
+    serve_lifted: ServeLifted, settings: Settings
+) -> None:
     """Behind a TLS proxy (SECURE_PROXY_SSL_HEADER), Django's strict Referer check applies."""
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     cookie, token = new_csrf_pair()
     host = f"127.0.0.1:{client.port}"
 
@@ -142,10 +147,10 @@ async def test_https_requests_need_a_good_referer(serve: Serve, settings: Settin
     assert await post(Origin=f"http://{host}") == 403
 
 
-async def test_csrf_settings_are_honoured(serve: Serve, settings: Settings) -> None:
+async def test_csrf_settings_are_honoured(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.CSRF_HEADER_NAME = "HTTP_X_XSRF_TOKEN"
     settings.CSRF_COOKIE_NAME = "xsrf"
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     cookie, token = new_csrf_pair()
     response = await client.post(
         "/submit/", data=b"x", cookies={"xsrf": cookie}, headers={"X-CSRFToken": token}
@@ -162,7 +167,7 @@ async def test_csrf_settings_are_honoured(serve: Serve, settings: Settings) -> N
     assert response.status == 403
 
 
-async def test_csrf_secret_in_the_session(serve: Serve, settings: Settings) -> None:
+async def test_csrf_secret_in_the_session(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.CSRF_USE_SESSIONS = True
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     from django.contrib.sessions.backends.signed_cookies import SessionStore
@@ -171,7 +176,7 @@ async def test_csrf_secret_in_the_session(serve: Serve, settings: Settings) -> N
     session = SessionStore()
     session["_csrftoken"] = secret
     session.save()
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     response = await client.post(
         "/submit/",
         data=b"x",
@@ -183,9 +188,9 @@ async def test_csrf_secret_in_the_session(serve: Serve, settings: Settings) -> N
     assert response.status == 403
 
 
-async def test_custom_failure_view(serve: Serve, settings: Settings) -> None:
+async def test_custom_failure_view(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.CSRF_FAILURE_VIEW = "tests.auth.test_csrf.failure"
-    client = await serve(submit=views.submit)
+    client = await serve_lifted(submit=views.submit)
     response = await client.post("/submit/", data=b"x")
     assert response.status == 419
     assert await response.text() == "no: CSRF cookie not set."

@@ -24,10 +24,11 @@ from django.contrib.auth.models import Permission, User
 from django.db import connections
 from pytest_django import Settings
 
-from tests.conftest import in_orm_thread
+from tests.support.lifted import close_thread_connections, in_orm_thread, login
+from tests.support.servers import ServeLifted
+from tests.support.waiting import settle
 
 from . import views
-from .conftest import Serve, close_thread_connections, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,7 +120,7 @@ async def executors() -> AsyncIterator[dict[str, CountingExecutor]]:
 
 
 async def test_views_without_database_work_get_no_thread_hop(
-    serve: Serve, executors: dict[str, CountingExecutor], settings: Settings
+    serve_lifted: ServeLifted, executors: dict[str, CountingExecutor], settings: Settings
 ) -> None:
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     from django.contrib.sessions.backends.signed_cookies import SessionStore
@@ -128,7 +129,7 @@ async def test_views_without_database_work_get_no_thread_hop(
     session["theme"] = "dark"
     session.save()
     cookie = {settings.SESSION_COOKIE_NAME: str(session.session_key)}
-    client = await serve(
+    client = await serve_lifted(
         plain=views.plain,
         whoami=views.whoami,
         thread=views.thread_of_view,
@@ -157,13 +158,13 @@ async def test_views_without_database_work_get_no_thread_hop(
 
 @pytest.mark.parametrize("max_age", [0, None], ids=["CONN_MAX_AGE=0", "CONN_MAX_AGE=None"])
 async def test_thousand_requests_leak_no_connections(
-    serve: Serve,
+    serve_lifted: ServeLifted,
     conn_max_age: Callable[[float | None], None],
     connects: list[str],
     max_age: float | None,
 ) -> None:
     conn_max_age(max_age)
-    client = await serve(user_count=views.user_count)
+    client = await serve_lifted(user_count=views.user_count)
     assert await (await client.get("/user-count/")).text() == "0"  # starts asgiref's thread
     before = await measure()
     connects.clear()
@@ -187,10 +188,10 @@ async def test_thousand_requests_leak_no_connections(
 
 
 async def test_conn_max_age_zero_closes_after_each_request(
-    serve: Serve, conn_max_age: Callable[[float | None], None], connects: list[str]
+    serve_lifted: ServeLifted, conn_max_age: Callable[[float | None], None], connects: list[str]
 ) -> None:
     conn_max_age(0)
-    client = await serve(user_count=views.user_count)
+    client = await serve_lifted(user_count=views.user_count)
     for done in range(1, 4):
         assert (await client.get("/user-count/")).status == 200
         assert await in_orm_thread(lambda: connections["default"].connection) is None
@@ -198,10 +199,10 @@ async def test_conn_max_age_zero_closes_after_each_request(
 
 
 async def test_persistent_connections_are_reused(
-    serve: Serve, conn_max_age: Callable[[float | None], None], connects: list[str]
+    serve_lifted: ServeLifted, conn_max_age: Callable[[float | None], None], connects: list[str]
 ) -> None:
     conn_max_age(None)
-    client = await serve(user_count=views.user_count)
+    client = await serve_lifted(user_count=views.user_count)
     raw = set()
     for _ in range(3):
         assert (await client.get("/user-count/")).status == 200
@@ -211,21 +212,22 @@ async def test_persistent_connections_are_reused(
 
 
 async def test_expired_idle_connections_are_closed(
-    serve: Serve, conn_max_age: Callable[[float | None], None]
+    serve_lifted: ServeLifted, conn_max_age: Callable[[float | None], None]
 ) -> None:
     conn_max_age(0.2)
-    client = await serve(user_count=views.user_count)
+    client = await serve_lifted(user_count=views.user_count)
     assert (await client.get("/user-count/")).status == 200
     assert await in_orm_thread(lambda: connections["default"].connection) is not None
-    for _ in range(200):  # no request comes: the expiry timer closes it
-        if await in_orm_thread(lambda: connections["default"].connection) is None:
-            break
-        await asyncio.sleep(0.05)
+
+    async def closed() -> bool:
+        return await in_orm_thread(lambda: connections["default"].connection) is None
+
+    await settle(closed, within=10)  # no request comes: the expiry timer closes it
     assert await in_orm_thread(lambda: connections["default"].connection) is None
 
 
 async def test_database_sessions_and_sync_to_async_count_as_database_work(
-    serve: Serve, conn_max_age: Callable[[float | None], None], alice: User
+    serve_lifted: ServeLifted, conn_max_age: Callable[[float | None], None], alice: User
 ) -> None:
     conn_max_age(0)
 
@@ -237,7 +239,7 @@ async def test_database_sessions_and_sync_to_async_count_as_database_work(
 
         return web.Response(text=str(await sync_to_async(query)()))
 
-    client = await serve(raw=raw_query, whoami=views.whoami)
+    client = await serve_lifted(raw=raw_query, whoami=views.whoami)
     assert await (await client.get("/raw/")).text() == "1"
     assert await in_orm_thread(lambda: connections["default"].connection) is None
     cookie = await login(alice)
@@ -271,9 +273,9 @@ async def pinging() -> AsyncIterator[None]:
 
 @pytest.mark.usefixtures("pinging")
 async def test_broken_connection_is_dropped_and_the_next_request_reconnects(
-    serve: Serve, connects: list[str]
+    serve_lifted: ServeLifted, connects: list[str]
 ) -> None:
-    client = await serve(user_count=views.user_count)
+    client = await serve_lifted(user_count=views.user_count)
     assert await (await client.get("/user-count/")).text() == "0"
     first = await in_orm_thread(lambda: connections["default"].connection)
     assert first is not None
@@ -289,7 +291,7 @@ async def test_broken_connection_is_dropped_and_the_next_request_reconnects(
 
 
 async def test_a_request_in_progress_keeps_its_connection(
-    serve: Serve, conn_max_age: Callable[[float | None], None]
+    serve_lifted: ServeLifted, conn_max_age: Callable[[float | None], None]
 ) -> None:
     """Another request's end must not close the connection under a chunked ``aiterator()``."""
     conn_max_age(0)
@@ -307,7 +309,7 @@ async def test_a_request_in_progress_keeps_its_connection(
 
     total = await sync_to_async(Permission.objects.count)()
     await sync_to_async(close_thread_connections)()
-    client = await serve(iterate=iterate, user_count=views.user_count)
+    client = await serve_lifted(iterate=iterate, user_count=views.user_count)
     slow = asyncio.ensure_future(client.get("/iterate/"))
     await asyncio.wait_for(halfway.wait(), 10)
     for _ in range(3):

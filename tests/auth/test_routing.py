@@ -13,9 +13,8 @@ from django.middleware.csrf import get_token
 
 from aiodjango.lifted import protect_lifted_view
 from aiodjango.routing import add_lifted_routes
-
-from ..conftest import AiohttpClient
-from .conftest import login
+from tests.support.lifted import login
+from tests.support.servers import AiohttpClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +53,8 @@ async def test_origin_check_and_opt_out(client: TestClient[web.Request, web.Appl
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await client.ws_connect("/echo/", headers={"Origin": "http://evil.example"})
     assert refused.value.status == 403
-    async with client.ws_connect("/echo/", headers={"Origin": "http://localhost"}) as socket:
+    origin = f"http://127.0.0.1:{client.port}"
+    async with client.ws_connect("/echo/", headers={"Origin": origin}) as socket:
         await socket.send_str("hi")
         assert await socket.receive_str(timeout=5) == "echo: hi"
     async with client.ws_connect("/public/", headers={"Origin": "http://evil.example"}) as socket:

@@ -13,8 +13,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from pytest_django import Settings
 
+from tests.support.lifted import login
+from tests.support.servers import ServeLifted
+
 from . import views
-from .conftest import Serve, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,9 +35,9 @@ async def stored_session(session_key: str) -> dict[str, Any]:
 
 
 async def test_no_cookie_means_an_empty_session_and_an_anonymous_user(
-    serve: Serve, session_engine: str
+    serve_lifted: ServeLifted, session_engine: str
 ) -> None:
-    client = await serve(whoami=views.whoami)
+    client = await serve_lifted(whoami=views.whoami)
     response = await client.get("/whoami/")
     assert await response.json() == {
         "username": None,
@@ -47,9 +49,9 @@ async def test_no_cookie_means_an_empty_session_and_an_anonymous_user(
 
 
 async def test_logged_in_session_gives_the_user(
-    serve: Serve, session_engine: str, alice: User
+    serve_lifted: ServeLifted, session_engine: str, alice: User
 ) -> None:
-    client = await serve(whoami=views.whoami)
+    client = await serve_lifted(whoami=views.whoami)
     response = await client.get("/whoami/", cookies=await login(alice))
     body = await response.json()
     assert body["username"] == "alice"
@@ -58,18 +60,20 @@ async def test_logged_in_session_gives_the_user(
     assert response.headers["Vary"] == "Cookie"
 
 
-async def test_unknown_session_key_is_anonymous(serve: Serve, session_engine: str) -> None:
-    client = await serve(whoami=views.whoami)
+async def test_unknown_session_key_is_anonymous(
+    serve_lifted: ServeLifted, session_engine: str
+) -> None:
+    client = await serve_lifted(whoami=views.whoami)
     cookie = {settings.SESSION_COOKIE_NAME: "no-such-session-key-0123456789"}
     response = await client.get("/whoami/", cookies=cookie)
     assert (await response.json())["username"] is None
 
 
 async def test_password_change_ends_other_sessions(
-    serve: Serve, session_engine: str, alice: User
+    serve_lifted: ServeLifted, session_engine: str, alice: User
 ) -> None:
     cookie = await login(alice)
-    client = await serve(whoami=views.whoami)
+    client = await serve_lifted(whoami=views.whoami)
     assert (await (await client.get("/whoami/", cookies=cookie)).json())["username"] == "alice"
 
     def change_password() -> None:
@@ -87,8 +91,10 @@ async def test_password_change_ends_other_sessions(
         assert await stored_session(cookie[settings.SESSION_COOKIE_NAME]) == {}
 
 
-async def test_session_changes_are_saved(serve: Serve, session_engine: str, alice: User) -> None:
-    client = await serve(count=views.count, whoami=views.whoami)
+async def test_session_changes_are_saved(
+    serve_lifted: ServeLifted, session_engine: str, alice: User
+) -> None:
+    client = await serve_lifted(count=views.count, whoami=views.whoami)
     client.session.cookie_jar.update_cookies(await login(alice), client.make_url("/"))
     counts = [(await (await client.get("/count/")).json())["count"] for _ in range(3)]
     assert counts == [1, 2, 3]
@@ -102,8 +108,8 @@ async def test_session_changes_are_saved(serve: Serve, session_engine: str, alic
     assert (await (await client.get("/whoami/")).json())["username"] == "alice"
 
 
-async def test_new_session_gets_a_cookie(serve: Serve, session_engine: str) -> None:
-    client = await serve(count=views.count)
+async def test_new_session_gets_a_cookie(serve_lifted: ServeLifted, session_engine: str) -> None:
+    client = await serve_lifted(count=views.count)
     response = await client.get("/count/")
     session_key = set_cookies(response)[settings.SESSION_COOKIE_NAME].value
     assert session_key
@@ -111,7 +117,7 @@ async def test_new_session_gets_a_cookie(serve: Serve, session_engine: str) -> N
     assert (await (await client.get("/count/")).json())["count"] == 2
 
 
-async def test_cookie_settings_are_honoured(serve: Serve, settings: Settings) -> None:
+async def test_cookie_settings_are_honoured(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.SESSION_COOKIE_NAME = "lifted_sid"
     settings.SESSION_COOKIE_AGE = 600
     settings.SESSION_COOKIE_PATH = "/count/"
@@ -119,7 +125,7 @@ async def test_cookie_settings_are_honoured(serve: Serve, settings: Settings) ->
     settings.SESSION_COOKIE_SECURE = True
     settings.SESSION_COOKIE_HTTPONLY = True
     settings.SESSION_COOKIE_SAMESITE = "Strict"
-    client = await serve(count=views.count)
+    client = await serve_lifted(count=views.count)
     cookie = set_cookies(await client.get("/count/"))["lifted_sid"]
     assert cookie["max-age"] == "600"
     assert cookie["expires"]
@@ -130,18 +136,20 @@ async def test_cookie_settings_are_honoured(serve: Serve, settings: Settings) ->
     assert cookie["samesite"] == "Strict"
 
 
-async def test_browser_length_sessions_have_no_expiry(serve: Serve, settings: Settings) -> None:
+async def test_browser_length_sessions_have_no_expiry(
+    serve_lifted: ServeLifted, settings: Settings
+) -> None:
     settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     settings.SESSION_COOKIE_HTTPONLY = False
     settings.SESSION_COOKIE_SAMESITE = False
-    client = await serve(count=views.count)
+    client = await serve_lifted(count=views.count)
     cookie = set_cookies(await client.get("/count/"))[settings.SESSION_COOKIE_NAME]
     assert (cookie["max-age"], cookie["expires"], cookie["httponly"]) == ("", "", "")
     assert cookie["samesite"] == ""
 
 
-async def test_failed_responses_do_not_save(serve: Serve, session_engine: str) -> None:
-    client = await serve(count=views.count, count_then_fail=views.count_then_fail)
+async def test_failed_responses_do_not_save(serve_lifted: ServeLifted, session_engine: str) -> None:
+    client = await serve_lifted(count=views.count, count_then_fail=views.count_then_fail)
     await client.get("/count/")
     response = await client.get("/count-then-fail/")
     assert response.status == 503
@@ -149,8 +157,10 @@ async def test_failed_responses_do_not_save(serve: Serve, session_engine: str) -
     assert (await (await client.get("/count/")).json())["count"] == 2
 
 
-async def test_raised_http_exceptions_carry_the_session(serve: Serve, session_engine: str) -> None:
-    client = await serve(count_then_redirect=views.count_then_redirect, count=views.count)
+async def test_raised_http_exceptions_carry_the_session(
+    serve_lifted: ServeLifted, session_engine: str
+) -> None:
+    client = await serve_lifted(count_then_redirect=views.count_then_redirect, count=views.count)
     response = await client.get("/count-then-redirect/", allow_redirects=False)
     assert response.status == 302
     assert settings.SESSION_COOKIE_NAME in set_cookies(response)
@@ -158,9 +168,9 @@ async def test_raised_http_exceptions_carry_the_session(serve: Serve, session_en
 
 
 async def test_streams_save_explicitly_before_preparing(
-    serve: Serve, session_engine: str, caplog: pytest.LogCaptureFixture
+    serve_lifted: ServeLifted, session_engine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = await serve(count_streamed=views.count_streamed, count=views.count)
+    client = await serve_lifted(count_streamed=views.count_streamed, count=views.count)
     response = await client.get("/count-streamed/?save")
     assert await response.text() == "counted"
     assert settings.SESSION_COOKIE_NAME in set_cookies(response)
@@ -176,10 +186,10 @@ async def test_streams_save_explicitly_before_preparing(
 
 
 async def test_emptied_session_deletes_the_cookie(
-    serve: Serve, session_engine: str, alice: User
+    serve_lifted: ServeLifted, session_engine: str, alice: User
 ) -> None:
     cookie = await login(alice)
-    client = await serve(logout=views.logout, whoami=views.whoami)
+    client = await serve_lifted(logout=views.logout, whoami=views.whoami)
     client.session.cookie_jar.update_cookies(cookie, client.make_url("/"))
     assert (await (await client.get("/whoami/")).json())["username"] == "alice"
     response = await client.get("/logout/")
@@ -190,17 +200,17 @@ async def test_emptied_session_deletes_the_cookie(
 
 
 async def test_backend_no_longer_configured_is_anonymous(
-    serve: Serve, settings: Settings, alice: User
+    serve_lifted: ServeLifted, settings: Settings, alice: User
 ) -> None:
     cookie = await login(alice)
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
-    client = await serve(whoami=views.whoami)
+    client = await serve_lifted(whoami=views.whoami)
     assert (await (await client.get("/whoami/", cookies=cookie)).json())["username"] is None
 
 
-async def test_custom_backend_is_used(serve: Serve, settings: Settings) -> None:
+async def test_custom_backend_is_used(serve_lifted: ServeLifted, settings: Settings) -> None:
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
     inactive = await sync_to_async(User.objects.create_user)("carol", is_active=False)
     cookie = await login(inactive)
-    client = await serve(whoami=views.whoami)
+    client = await serve_lifted(whoami=views.whoami)
     assert (await (await client.get("/whoami/", cookies=cookie)).json())["username"] == "carol"

@@ -128,7 +128,7 @@ async def submit(request: web.Request) -> web.Response:
     """Echo the form's ``message`` field: the view can still read the form after the check."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        return web.Response(text=f"accepted {form.get('message')}")
+        return web.Response(text=f"accepted {form.get('message')!s}")
     return web.Response(text=f"accepted {await request.text()}")
 
 

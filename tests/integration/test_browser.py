@@ -6,44 +6,13 @@ PATH); ``python3 dev.py test`` installs it where it is missing.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from .conftest import ROOT, ServerProcess
+from tests.support.processes import ROOT, ServerProcess
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 SCREENSHOT = ROOT / "docs" / "_static" / "screenshots" / "chat.png"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = os.environ.get("AIODJANGO_CHROMIUM") or shutil.which("chromium")
-    if path is None:
-        pytest.fail("no chromium: install Debian's chromium package (python3 dev.py test does)")
-    return path
-
-
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
-        )
-        yield browser
-        await browser.close()
 
 
 async def log_in(browser: Browser, server: ServerProcess, username: str) -> BrowserContext:

@@ -8,9 +8,9 @@ import sys
 import aiohttp
 import pytest
 
-from .conftest import ROOT, StartServer, free_port
+from tests.support.processes import ROOT, StartServer, free_port
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 async def test_run_command_sets_up_and_serves_the_example(

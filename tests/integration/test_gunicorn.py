@@ -10,13 +10,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from .conftest import StartServer, free_port
+from tests.support.processes import ServerProcess, StartServer, free_port
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-def gunicorn(start_server: StartServer, port: int, *args: str):  # type: ignore[no-untyped-def]
+def gunicorn(start_server: StartServer, port: int, *args: str) -> ServerProcess:
     return start_server(
         [
             GUNICORN,

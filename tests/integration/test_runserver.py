@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import signal
 import socket
@@ -12,9 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from .conftest import ROOT, StartServer, free_port
+from tests.support.processes import ROOT, ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def project(example_project: Path) -> Path:
     return example_project
 
 
-def runserver(start_server: StartServer, project: Path, *args: str):  # type: ignore[no-untyped-def]
+def runserver(start_server: StartServer, project: Path, *args: str) -> ServerProcess:
     return start_server([sys.executable, "manage.py", "runserver", *args], cwd=project)
 
 
@@ -103,13 +103,16 @@ async def test_reloads_after_a_python_file_changes(
         views.write_text(
             views.read_text().replace('f"aiohttp {aiohttp.__version__}"', '"the reloaded code"')
         )
+
         # The reloader compares modification times with those it saw first; a change made
         # before its first look goes unseen, so touch the file until it notices (bounded).
-        for _ in range(30):
-            if "changed, reloading" in server.stderr + server.stdout:
-                break
+        def noticed() -> bool:
+            if "changed, reloading" in server.output:
+                return True
             views.touch()
-            await asyncio.sleep(1)
+            return False
+
+        await settle(noticed)
         await server.wait_for_output("changed, reloading", within=5)
         await server.wait_for_output("Starting aiodjango development server", within=30, times=2)
         await server.wait_for_port(port)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
-from .conftest import ServerProcess
+from tests.support.processes import ServerProcess, environment
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 PASSWORD = "aiodjango-demo"
 
 
@@ -142,3 +145,125 @@ async def test_admin_for_alice(example_server: ServerProcess, alice: aiohttp.Cli
     async with alice.get(f"{base(example_server)}/admin/showcase/message/") as response:
         assert response.status == 200
         assert "Select message to change" in await response.text()
+
+
+async def closed_with(socket: aiohttp.ClientWebSocketResponse) -> int | None:
+    """The close code the server sends (within 10 s), skipping the events before it."""
+    async with asyncio.timeout(10):
+        while True:
+            message = await socket.receive()
+            if message.type == aiohttp.WSMsgType.CLOSE:
+                return message.data  # type: ignore[no-any-return]
+            if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return None
+
+
+async def post_form(client: aiohttp.ClientSession, url: str, form: dict[str, str]) -> int:
+    """Post a Django form with the CSRF token of its page; the response status."""
+    async with client.get(url) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await response.text())
+    assert token is not None, url
+    async with client.post(
+        url, data={**form, "csrfmiddlewaretoken": token[1]}, allow_redirects=False
+    ) as response:
+        return response.status
+
+
+async def test_feed_needs_a_login(example_server: ServerProcess) -> None:
+    async with (
+        aiohttp.ClientSession() as anonymous,
+        anonymous.get(f"{base(example_server)}/feed/", allow_redirects=False) as response,
+    ):
+        assert response.status == 302
+        assert response.headers["Location"] == "/accounts/login/?next=/feed/"
+
+
+async def test_logout_closes_the_sessions_chat_socket(
+    example_server: ServerProcess, alice: aiohttp.ClientSession
+) -> None:
+    async with alice.ws_connect(f"{base(example_server)}/chat/socket/") as socket:
+        await next_event(socket, "welcome")
+        async with alice.get(f"{base(example_server)}/chat/") as page:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await page.text())
+        assert token is not None
+        async with alice.post(
+            f"{base(example_server)}/accounts/logout/",
+            data={"csrfmiddlewaretoken": token[1]},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 302
+        assert await closed_with(socket) == 1008
+
+
+async def test_password_change_closes_the_users_sockets(
+    example_server: ServerProcess, bob: aiohttp.ClientSession
+) -> None:
+    async with bob.ws_connect(f"{base(example_server)}/chat/socket/") as socket:
+        await next_event(socket, "welcome")
+        new = "another-demo-password-42"
+        form = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        status = await post_form(bob, f"{base(example_server)}/accounts/password_change/", form)
+        assert status == 302
+        assert await closed_with(socket) == 1008
+
+
+async def test_a_socket_whose_session_was_deleted_cannot_speak(
+    example_server: ServerProcess, example_project: Path, alice: aiohttp.ClientSession
+) -> None:
+    async with alice.ws_connect(f"{base(example_server)}/chat/socket/") as socket:
+        await next_event(socket, "welcome")
+        # No signal tells the server: the sessions vanish from the database behind its back.
+        code = "from django.contrib.sessions.models import Session; Session.objects.all().delete()"
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=example_project,
+            env=environment(),
+            check=True,
+            timeout=60,
+        )
+        await socket.send_str("said after the session ended")
+        assert await closed_with(socket) == 1008
+    count = "from showcase.models import Message; print(Message.objects.count())"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "manage.py", "shell", "-c", count],
+        cwd=example_project,
+        env=environment(),
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "0"
+
+
+async def test_a_staff_announcement_from_a_sync_view_reaches_the_chat(
+    example_server: ServerProcess, alice: aiohttp.ClientSession, bob: aiohttp.ClientSession
+) -> None:
+    url = f"{base(example_server)}/announce/"
+    async with bob.get(url, allow_redirects=False) as response:
+        assert response.status == 302  # staff only
+    async with bob.ws_connect(f"{base(example_server)}/chat/socket/") as socket:
+        await next_event(socket, "welcome")
+        assert await post_form(alice, url, {"text": "tea in five"}) == 200
+        event = await next_event(socket, "announcement")
+        assert (event["user"], event["text"]) == ("alice", "tea in five")
+
+
+@pytest.mark.parametrize(("concurrency", "warned"), [("1", False), ("4", True)])
+def test_check_warns_about_the_in_memory_layer_with_several_workers(
+    example_project: Path, concurrency: str, warned: bool
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=example_project,
+        env=environment(WEB_CONCURRENCY=concurrency),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert ("aiodjango.W020" in result.stderr + result.stdout) is warned
+    if warned:
+        assert "WEB_CONCURRENCY asks for 4 worker processes" in result.stderr

@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability suite: the figures it reports, soak selection, measurements.
+"""Shared pieces of the reliability suite: the figures it reports, soak selection.
 
 Every test that measures something (requests sent and lost, 503s, RSS, descriptors, threads)
 records it with the ``figures`` fixture; the figures of the whole run are printed at the end of
@@ -10,33 +10,10 @@ marker expression asks for them (``pytest -m soak``) and are deselected otherwis
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-
 import pytest
 from _pytest.terminal import TerminalReporter
 
-# Real servers as subprocesses, killed at the end of each test.
-from tests.integration.conftest import start_server
-
-__all__ = ["start_server"]
-
-MiB = 1024 * 1024
-
-
-@dataclass
-class Figures:
-    """The figures of one test, in the order they were recorded."""
-
-    test: str
-    values: dict[str, object] = field(default_factory=dict)
-
-    def __setitem__(self, name: str, value: object) -> None:
-        self.values[name] = value
-
-    def __getitem__(self, name: str) -> object:
-        return self.values[name]
-
+from tests.support.measures import Figures
 
 _RECORDED: list[Figures] = []
 
@@ -68,33 +45,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if soak:
         config.hook.pytest_deselected(items=soak)
         items[:] = [item for item in items if item.get_closest_marker("soak") is None]
-
-
-# Measurements of a process (this one or a server subprocess), read from /proc.
-
-
-def _status(pid: int | str, key: str) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise LookupError(f"{key} not in /proc/{pid}/status")
-
-
-def rss(pid: int | str = "self") -> int:
-    """The resident set size of ``pid``, in bytes."""
-    return _status(pid, "VmRSS") * 1024
-
-
-def thread_count(pid: int | str = "self") -> int:
-    """The number of threads of ``pid``."""
-    return _status(pid, "Threads")
-
-
-def mib(size: int) -> str:
-    return f"{size / MiB:.1f} MiB"
-
-
-def pool_threads() -> list[threading.Thread]:
-    """The WSGI adapter's worker threads in this process."""
-    return [t for t in threading.enumerate() if t.name.startswith("aiodjango-wsgi")]

@@ -27,11 +27,11 @@ from django.urls import path
 
 from aiodjango import get_aio_application
 from aiodjango.server import Server, configure_server
-from tests.conftest import in_orm_thread, open_fds, settle
+from tests.support.lifted import in_orm_thread
+from tests.support.measures import Figures, open_fds, pool_threads
+from tests.support.waiting import settle
 
-from .conftest import Figures, pool_threads
-
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
 
 THREADS = 4
 EACH = 30  # requests of each kind in the storm

@@ -23,7 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiodjango.wsgi import WSGIHandler, add_wsgi_route
-from tests.routing.conftest import LiveServer
+from tests.support.rawhttp import aiohttp_headers
+from tests.support.servers import LiveServer
+
+pytestmark = pytest.mark.slow
 
 MOUNT = "/mount"
 TCHAR = string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~"
@@ -88,7 +91,12 @@ header_name = st.one_of(
     st.text(alphabet=TCHAR, min_size=1, max_size=12),
     st.sampled_from(["Cookie", "Content-Type", "X-Forwarded-For", "X_Forwarded_For", "Accept"]),
 ).filter(lambda name: name.lower() not in FRAMING)
-# Visible ASCII and latin-1's obs-text, with inner blanks; the parser strips outer blanks.
+# Visible ASCII and latin-1's obs-text, with inner blanks; the parser strips outer blanks
+# (the C parser of older aiohttp versions, 3.12's for one, keeps the trailing ones).
+STRIPS_TRAILING_BLANKS = aiohttp_headers(b"GET / HTTP/1.1\r\nHost: h\r\nX: a \r\n\r\n") == {
+    "Host": "h",
+    "X": "a",
+}
 header_value = st.text(
     alphabet=st.characters(codec="latin-1", exclude_categories=["Cc"]) | st.sampled_from(" \t"),
     max_size=30,
@@ -152,7 +160,7 @@ def expected_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
     """The environ entries the headers must become (PEP 3333 with aiodjango's rules)."""
     expected: dict[str, str] = {}
     for name, raw in headers:
-        value = raw.strip(" \t")
+        value = raw.strip(" \t") if STRIPS_TRAILING_BLANKS else raw.lstrip(" \t")
         upper = name.upper()
         if upper == "CONTENT-TYPE":
             key = "CONTENT_TYPE"

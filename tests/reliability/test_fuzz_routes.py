@@ -7,6 +7,10 @@ Django accepts and aiohttp refuses. The lifted routes go in front of a catch-all
 the WSGI application, served on a real socket. For paths made to match the patterns, and
 near misses, the answer must come from the view Django's ``resolve()`` names, called with the
 arguments it gives, or from the catch-all when Django picks a sync view or nothing.
+
+Each path is sent in a raw form: plainly percent-encoded, or with escapes where none are needed,
+escaped escapes (``%2531``), escapes of escapes (``%%33%31``), stray ``%`` signs and broken
+UTF-8. Django decodes PATH_INFO once; so must the lifted routes.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import aiohttp
+import pytest
 from aiohttp import web
+from django.core.handlers.wsgi import get_path_info
 from django.urls import Resolver404, clear_url_caches, include, path, re_path, resolve
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
 from aiodjango.routing import add_lifted_routes
+
+pytestmark = pytest.mark.slow
 
 FALLBACK = "fallback"
 
@@ -126,6 +134,8 @@ class Endpoint:
     lifted: bool
     name: str | None
     extras: dict[str, Any]
+    #: Called aiohttp's way, view(request): it answers with its label and match_info.
+    request_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,7 @@ def urlconfs(draw: st.DrawFn) -> tuple[Endpoint | Include, ...]:
                 inner = draw_items((*prefix, level), draw(st.integers(1, 3)))
                 items.append(Include(level, inner))
                 continue
+            extras = {"extra": 1} if draw(st.integers(0, 5)) == 0 else {}
             items.append(
                 Endpoint(
                     chain=(*prefix, draw(levels(names, endpoint=True))),
@@ -154,7 +165,8 @@ def urlconfs(draw: st.DrawFn) -> tuple[Endpoint | Include, ...]:
                     lifted=draw(st.booleans()),
                     # Repeated, dotted and keyword names: Django takes them, aiohttp does not.
                     name=draw(st.sampled_from([None, "same", "class", "a-b.c", "2fa", None])),
-                    extras={"extra": 1} if draw(st.integers(0, 5)) == 0 else {},
+                    extras=extras,
+                    request_only=not extras and draw(st.booleans()),
                 )
             )
         return tuple(items)
@@ -173,10 +185,22 @@ def echo(label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"{label}|{args!r}|{sorted(kwargs.items())!r}"
 
 
-def make_view(label: str, lifted: bool) -> Any:
-    if lifted:
+def request_only_echo(label: str) -> str:
+    return f"{label}|request only"
 
-        async def view(request: web.Request, *args: Any, **kwargs: Any) -> web.Response:
+
+def make_view(label: str, lifted: bool, request_only: bool = False) -> Any:
+    if lifted and request_only:
+        # Its values are match_info's text, which Django's converted arguments cannot be
+        # compared with: the label shows who answered.
+        async def view(request: web.Request) -> web.Response:
+            return web.Response(text=request_only_echo(label))
+
+    elif lifted:
+
+        async def view(  # type: ignore[misc]
+            request: web.Request, *args: Any, **kwargs: Any
+        ) -> web.Response:
             return web.Response(text=echo(label, args, kwargs))
 
     else:
@@ -198,7 +222,7 @@ def entries(items: tuple[Endpoint | Include, ...]) -> list[Any]:
         else:
             level = item.chain[-1]
             make = re_path if level.regex else path
-            view = make_view(item.label, item.lifted)
+            view = make_view(item.label, item.lifted, item.request_only)
             result.append(make(level.route(), view, item.extras, name=item.name))
     return result
 
@@ -249,6 +273,32 @@ def paths_for(draw: st.DrawFn, endpoint: Endpoint) -> str:
     return "/" + text
 
 
+def _escape(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
+@st.composite
+def raw_forms(draw: st.DrawFn, target: str) -> str:
+    """``target`` as a client may send it: the raw path, percent-escapes and all."""
+    shape = draw(st.integers(0, 6))
+    if shape == 0 or len(target) < 2:
+        return quote(target, safe="/")
+    index = draw(st.integers(1, len(target) - 1))
+    char = target[index]
+    head, tail = quote(target[:index], safe="/"), quote(target[index + 1 :], safe="/")
+    escaped = _escape(char)
+    middle = {
+        1: escaped,  # an escape where none is needed ("/" as %2F too)
+        2: escaped.replace("%", "%25"),  # an escaped escape: Django sees "%31", not "1"
+        # An escape of an escape's digits after a "%": once decoded, "%31"; twice, "1".
+        3: "".join("%" + _escape(escape[1:]) for escape in escaped.split("%")[1:]),
+        4: "%" + quote(char, safe="/"),  # a stray "%"
+        5: "%E9" + quote(char, safe="/"),  # broken UTF-8
+        6: "%zz" + quote(char, safe="/"),  # no escape at all
+    }[shape]
+    return head + middle + tail
+
+
 Example = tuple[tuple[Endpoint | Include, ...], list[str]]
 
 
@@ -257,20 +307,32 @@ def examples(draw: st.DrawFn) -> Example:
     items = draw(urlconfs())
     paths = [draw(paths_for(endpoint)) for endpoint in endpoints_of(items) for _ in range(2)]
     paths += draw(st.lists(st.sampled_from(["/", "/a/", "/ab", "/item/1/", "/café/"]), max_size=2))
-    return items, paths
+    return items, [draw(raw_forms(target)) for target in paths]
 
 
 async def fallback(request: web.Request) -> web.Response:
     return web.Response(text=FALLBACK)
 
 
-def django_answer(target: str, urlconf: types.ModuleType, lifted: set[str]) -> str:
+def django_path(raw: str) -> str:
+    """The path Django resolves for a raw request path: PEP 3333's PATH_INFO, Django's decoding."""
+    return get_path_info({"PATH_INFO": unquote_to_bytes(raw).decode("latin-1")})
+
+
+def django_answer(
+    raw: str,
+    urlconf: types.ModuleType,
+    lifted: set[str],
+    request_only: frozenset[str] = frozenset(),
+) -> str:
     try:
-        match = resolve(target, urlconf)  # type: ignore[arg-type]  # a module works too
+        match = resolve(django_path(raw), urlconf)  # type: ignore[arg-type]  # a module works too
     except Resolver404:
         return FALLBACK
     if match.func.__name__ not in lifted:
         return FALLBACK
+    if match.func.__name__ in request_only:
+        return request_only_echo(match.func.__name__)
     return echo(match.func.__name__, match.args, match.kwargs)
 
 
@@ -286,8 +348,8 @@ async def answers(urlconf: types.ModuleType, paths: list[str]) -> list[str]:
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         async with aiohttp.ClientSession() as session:
             bodies = []
-            for target in paths:
-                url = URL(base + quote(target, safe="/"), encoded=True)
+            for raw in paths:
+                url = URL(base + raw, encoded=True)
                 async with session.get(url) as response:
                     bodies.append(await response.text())
             return bodies
@@ -307,9 +369,10 @@ def test_lifted_routes_follow_resolve(example: Example) -> None:
     endpoints = endpoints_of(items)
     urlconf = build_urlconf(items)
     lifted = {e.label for e in endpoints if e.lifted}
+    request_only = frozenset(e.label for e in endpoints if e.lifted and e.request_only)
     try:
         got = asyncio.run(answers(urlconf, paths))
-        expected = [django_answer(target, urlconf, lifted) for target in paths]
+        expected = [django_answer(raw, urlconf, lifted, request_only) for raw in paths]
     finally:
         clear_url_caches()
     mismatches = [
@@ -320,6 +383,47 @@ def test_lifted_routes_follow_resolve(example: Example) -> None:
     routes = [" / ".join(level.route() for level in e.chain) for e in endpoints]
     assert mismatches == [], f"routes: {routes}"
     event(f"lifted answers: {sum(answer != FALLBACK for answer in got) > 0}")
+
+
+def test_escapes_are_decoded_once() -> None:
+    """The shapes of the audit: each path reaches what Django's resolve() gives for it."""
+    items = (
+        Endpoint((Level(False, (("items",), (Slot("int", "pk"),)), True),), "item", True, None, {}),
+        # Called aiohttp's way, reading match_info, as the audit's view was.
+        Endpoint(
+            (Level(False, (("ids",), (Slot("int", "pk"),)), True),), "id", True, None, {}, True
+        ),
+        Endpoint(
+            (Level(False, (("names",), (Slot("str", "name"),)), True),), "name", True, None, {}
+        ),
+        # Django takes /percent/%31/ for this lifted view: it must not end up in Django's hands.
+        Endpoint((Level(True, (("percent",), ("%31",)), True),), "percent", True, None, {}),
+    )
+    urlconf = build_urlconf(items)
+    paths = [
+        "/ids/%%33%31/",
+        "/ids/%31/",
+        "/items/%%33%31/",
+        "/items/%31/",
+        "/items/%2531/",
+        "/names/%%33%31/",
+        "/names/%2531/",
+        "/percent/%%33%31/",
+        "/percent/%2531/",
+        "/percent/1/",
+    ]
+    try:
+        got = asyncio.run(answers(urlconf, paths))
+        lifted = {"id", "item", "name", "percent"}
+        expected = [django_answer(raw, urlconf, lifted, frozenset({"id"})) for raw in paths]
+    finally:
+        clear_url_caches()
+    assert got == expected
+    assert got[:2] == [FALLBACK, request_only_echo("id")]
+    got = got[2:]
+    assert got[:3] == [FALLBACK, echo("item", (), {"pk": 1}), FALLBACK]
+    assert got[3:5] == [echo("name", (), {"name": "%31"})] * 2
+    assert got[5:] == [echo("percent", (), {})] * 2 + [FALLBACK]
 
 
 def test_uuid_slot_matches() -> None:

@@ -21,12 +21,12 @@ from django.core.wsgi import get_wsgi_application
 
 from aiodjango import get_aio_application
 from aiodjango.server import Server
-from tests.conftest import open_fds, settle
-from tests.integration.conftest import StartServer, free_port
+from tests.support.measures import Figures, open_fds, pool_threads
+from tests.support.processes import StartServer, free_port
+from tests.support.rawhttp import aiohttp_headers
+from tests.support.waiting import settle
 
-from .conftest import Figures, pool_threads
-
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 MAX_BODY = 64 * 1024
 HOST = b"Host: 127.0.0.1\r\n"
@@ -144,6 +144,9 @@ def chunked(*chunks: bytes) -> bytes:
 
 POST_CHUNKED = b"POST /body/ HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
 WS_GET = b"GET /ws/echo/ HTTP/1.1\r\n" + HOST
+MANY_HEADERS = (
+    b"GET /hello/ HTTP/1.1\r\n" + HOST + b"".join(b"X-H%d: v\r\n" % i for i in range(200)) + b"\r\n"
+)
 
 CASES: dict[str, Case] = {
     "request line over 8 KiB": case(
@@ -152,13 +155,11 @@ CASES: dict[str, Case] = {
     "header line over 8 KiB": case(
         b"GET /hello/ HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n", 400, 431
     ),
-    "200 headers": case(
-        b"GET /hello/ HTTP/1.1\r\n"
-        + HOST
-        + b"".join(b"X-H%d: v\r\n" % i for i in range(200))
-        + b"\r\n",
-        400,
-        431,
+    "200 headers": (
+        case(MANY_HEADERS, 400, 431)
+        if aiohttp_headers(MANY_HEADERS) is None
+        # aiohttp 3.12 has no limit on the number of headers.
+        else case(MANY_HEADERS, 200, reaches="/hello/")
     ),
     "NUL in a header value": case(b"GET /hello/ HTTP/1.1\r\n" + HOST + b"X: a\x00b\r\n\r\n", 400),
     "control byte in a header value": case(
@@ -266,15 +267,20 @@ async def test_hostile_request(target: Target, name: str) -> None:
     assert await settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
 
 
-async def dribble(port: int, data: bytes, step: int, hold_last: asyncio.Event) -> int | None:
-    """Send ``data`` ``step`` bytes at a time; the last piece only once ``hold_last`` is set."""
+async def dribble(
+    port: int, data: bytes, step: int, halfway: asyncio.Event, hold_last: asyncio.Event
+) -> int | None:
+    """Send ``data`` ``step`` bytes at a time, setting ``halfway`` when half is sent; the last
+    piece only once ``hold_last`` is set."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         pieces = [data[i : i + step] for i in range(0, len(data), step)]
-        for piece in pieces[:-1]:
+        for number, piece in enumerate(pieces[:-1]):
             writer.write(piece)
             await writer.drain()
-            await asyncio.sleep(0.005)
+            if number == len(pieces) // 2:
+                halfway.set()
+            await asyncio.sleep(0.005)  # the behaviour under test: a client trickling bytes
         await hold_last.wait()
         writer.write(pieces[-1])
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -298,9 +304,13 @@ async def test_slowloris_holds_no_worker_thread(
         step, path, expected = 10, "/body/", 200
     recorder = target.recorder
     holds = [asyncio.Event() for _ in range(5)]
-    dribblers = [asyncio.ensure_future(dribble(target.port, data, step, h)) for h in holds]
+    halfway = [asyncio.Event() for _ in holds]
+    dribblers = [
+        asyncio.ensure_future(dribble(target.port, data, step, half, hold))
+        for half, hold in zip(halfway, holds, strict=True)
+    ]
     # Let every dribbler get going: connected and well into what it sends.
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(asyncio.gather(*(half.wait() for half in halfway)), 30)
     during = [await normal_request(target.port) for _ in range(20)]
     reached_during = recorder.paths.count(path)
     open_during = recorder.open
@@ -331,7 +341,8 @@ async def test_many_idle_connections(target: Target, figures: Figures) -> None:
         streams.append((reader, writer))
     for _ in range(300):
         streams.append(await asyncio.open_connection("127.0.0.1", target.port))
-    await asyncio.sleep(0.2)  # the server has accepted them all
+    # The server has accepted them all once both ends of each are open in this process.
+    await settle(lambda: open_fds() >= fds_before + 600)
     fds_idle = open_fds()
 
     assert await normal_request(target.port) == 200
@@ -351,7 +362,12 @@ async def test_many_idle_connections(target: Target, figures: Figures) -> None:
 
 # A chunked body whose framing breaks after the view has started reading it: aiohttp's parser
 # then fails while a handler is waiting for the body, rather than before any handler runs.
-BODY_START = POST_CHUNKED + b"5\r\nhello\r\n"
+# The client asks for "100 Continue", which the adapter sends just before it reads the body:
+# once it has arrived, the handler is reading.
+BODY_START = (
+    POST_CHUNKED.removesuffix(b"\r\n") + b"Expect: 100-continue\r\n\r\n" + b"5\r\nhello\r\n"
+)
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 BROKEN_CHUNK = b"zz\r\nabc\r\n0\r\n\r\n"
 
 
@@ -361,7 +377,7 @@ async def send_broken_body(port: int) -> int | str | None:
     try:
         writer.write(BODY_START)
         await writer.drain()
-        await asyncio.sleep(0.2)  # the adapter is reading the body by now
+        assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10) == CONTINUE
         writer.write(BROKEN_CHUNK)
         await writer.drain()
         try:

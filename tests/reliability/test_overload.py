@@ -19,11 +19,12 @@ from collections import Counter
 import aiohttp
 import pytest
 
-from tests.conftest import open_fds, settle
-from tests.integration.conftest import ServerProcess, StartServer, free_port
 from tests.reliability.project.environment import MAX_QUEUED_ENV, THREADS_ENV
+from tests.support.measures import Figures, MiB, mib, open_fds, rss, thread_count
+from tests.support.processes import ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
-from .conftest import Figures, MiB, mib, rss, thread_count
+pytestmark = pytest.mark.slow
 
 THREADS = 4
 MAX_QUEUED = 8
@@ -92,13 +93,13 @@ async def overload(start_server: StartServer, figures: Figures, duration: float)
         while time.monotonic() < end:
             async with session.get(f"{base}/async/hello/") as response:
                 lifted[str(response.status)] += 1
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the behaviour: a prober's pace, not a wait
 
     timeout = aiohttp.ClientTimeout(total=30)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         load = asyncio.gather(*(client(session) for _ in range(CLIENTS)), prober(session))
-        await asyncio.sleep(WARM_UP)
+        await asyncio.sleep(WARM_UP)  # the measurement: this long under load before the reference
         rss_warm, threads_warm = rss(pid), thread_count(pid)
         peak = rss_warm
         while not load.done():

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +23,13 @@ import pytest
 from aiohttp import web
 
 from aiodjango.server import Server
-from tests.integration.conftest import ROOT, ServerProcess, StartServer, free_port
 from tests.reliability.project.environment import FINISH_ENV, THREADS_ENV
 from tests.reliability.project.views import ENTERED, GATE_ENV
+from tests.support.measures import Figures, refuses_connections
+from tests.support.processes import ROOT, ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
-from .conftest import Figures
-
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 SHUTDOWN_TIMEOUT = 30
 WEBSOCKETS = 100
@@ -52,14 +50,7 @@ class Setup:
     unix_socket: Path | None = None
 
 
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-rel-") as directory:
-        yield Path(directory)
-
-
-def project_env(short_tmp: Path) -> dict[str, str]:
+def shutdown_env(short_tmp: Path) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "tests.reliability.project.settings",
         GATE_ENV: str(short_tmp / "gate"),
@@ -89,37 +80,12 @@ def unix_setup(server: ServerProcess, path: Path, short_tmp: Path) -> Setup:
     )
 
 
-async def wait_for_unix_socket(server: ServerProcess, path: Path) -> None:
-    """Wait until the server accepts connections on its unix socket."""
-    deadline = time.monotonic() + 30
-    while True:
-        if server.process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"nothing listens at {path}\n{server.stdout}\n{server.stderr}")
-        try:
-            _, writer = await asyncio.open_unix_connection(str(path))
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-
-
-def refuses_connections(setup: Setup) -> bool:
-    """Whether a new connection to the server is refused (its listening socket is closed)."""
+def listening_address(setup: Setup) -> str | tuple[str, int]:
+    """Where the server listens: its unix socket, or its host and port."""
     if setup.unix_socket is not None:
-        probe = socket.socket(socket.AF_UNIX)
-        address: str | tuple[str, int] = str(setup.unix_socket)
-    else:
-        probe = socket.socket()
-        host, port = setup.base_url.removeprefix("http://").split(":")
-        address = (host, int(port))
-    with probe:
-        try:
-            probe.connect(address)
-        except (ConnectionRefusedError, FileNotFoundError):
-            return True
-    return False
+        return str(setup.unix_socket)
+    host, port = setup.base_url.removeprefix("http://").split(":")
+    return host, int(port)
 
 
 async def stop_under_load(setup: Setup, figures: Figures) -> None:
@@ -149,9 +115,11 @@ async def stop_under_load(setup: Setup, figures: Figures) -> None:
             message = await ws.receive(timeout=SHUTDOWN_TIMEOUT)
             close_codes.append(message.data if message.type is aiohttp.WSMsgType.CLOSE else None)
         deadline = signalled + SHUTDOWN_TIMEOUT
-        while not refuses_connections(setup):
-            assert time.monotonic() < deadline, "the server still accepts connections"
-            await asyncio.sleep(0.05)
+        refused = await settle(
+            lambda: refuses_connections(listening_address(setup)),
+            within=deadline - time.monotonic(),
+        )
+        assert refused, "the server still accepts connections"
         held = sum(not request.done() for request in requests)
 
         setup.gate.touch()
@@ -173,7 +141,8 @@ async def stop_under_load(setup: Setup, figures: Figures) -> None:
 
     assert held == len(requests), "requests finished before the gate opened"
     assert close_codes == [aiohttp.WSCloseCode.GOING_AWAY] * WEBSOCKETS
-    assert completed == len(requests), [o for o in outcomes if o[1:] != ("released",)][:5]
+    unexpected = [o for o in outcomes if isinstance(o, BaseException) or o[1:] != ("released",)]
+    assert completed == len(requests), unexpected[:5]
     assert status == 0
     finished = setup.finish.read_text().splitlines()
     figures["cleanup runs"] = len(finished)
@@ -195,9 +164,9 @@ async def test_serve(start_server: StartServer, short_tmp: Path, figures: Figure
             "--shutdown-timeout",
             str(SHUTDOWN_TIMEOUT),
         ],
-        env=project_env(short_tmp),
+        env=shutdown_env(short_tmp),
     )
-    await wait_for_unix_socket(server, path)
+    await server.wait_for_unix_socket(path)
     await stop_under_load(unix_setup(server, path, short_tmp), figures)
 
 
@@ -214,9 +183,9 @@ async def test_command_line(start_server: StartServer, short_tmp: Path, figures:
             "--shutdown-timeout",
             str(SHUTDOWN_TIMEOUT),
         ],
-        env=project_env(short_tmp),
+        env=shutdown_env(short_tmp),
     )
-    await wait_for_unix_socket(server, path)
+    await server.wait_for_unix_socket(path)
     await stop_under_load(unix_setup(server, path, short_tmp), figures)
 
 
@@ -235,7 +204,7 @@ async def test_runserver(start_server: StartServer, short_tmp: Path, figures: Fi
             str(SHUTDOWN_TIMEOUT),
         ],
         cwd=ROOT,
-        env=project_env(short_tmp),
+        env=shutdown_env(short_tmp),
     )
     await server.wait_for_port(port)
     await stop_under_load(tcp_setup(server, port, short_tmp), figures)
@@ -258,7 +227,7 @@ async def test_gunicorn_aiohttp_worker(
             "--graceful-timeout",
             str(SHUTDOWN_TIMEOUT),
         ],
-        env=project_env(short_tmp),
+        env=shutdown_env(short_tmp),
     )
     await server.wait_for_port(port)
     await stop_under_load(tcp_setup(server, port, short_tmp), figures)

@@ -10,11 +10,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import path
 
 from aiodjango.routing import Handler, add_lifted_routes, find_lifted_patterns
+from tests.support.routes import FALLBACK, RICH, fallback, urlconf
+from tests.support.servers import AiohttpClient, MakeClient
 
-from ..conftest import AiohttpClient
 from . import views as v
-from .conftest import FALLBACK, RICH, MakeClient, fallback
-from .test_patterns import urlconf
 
 RESPONSES = "tests.routing.urls_responses"
 
@@ -24,8 +23,8 @@ async def body(client: Any, url: str, method: str = "GET") -> str:
     return str(await response.text())
 
 
-async def test_declared_parameters_get_converted_values(make_client: MakeClient) -> None:
-    client = await make_client(RICH)
+async def test_declared_parameters_get_converted_values(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RICH)
     assert await body(client, "/shop/items/007/") == "item|()|[('pk', 7)]"
     thing = "075194d3-6885-417e-a8a8-6c931e272f00"
     assert await body(client, f"/api/v1/things/{thing}/") == (
@@ -35,26 +34,26 @@ async def test_declared_parameters_get_converted_values(make_client: MakeClient)
     assert await body(client, "/numbers/3/") == "odd|()|[('n', 3)]"
 
 
-async def test_the_request_alone_gets_text_in_match_info(make_client: MakeClient) -> None:
-    client = await make_client(RESPONSES)
+async def test_the_request_alone_gets_text_in_match_info(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RESPONSES)
     assert await body(client, "/raw/007/") == "raw_values|match_info|[('pk', '007')]"
-    client = await make_client(RICH)
+    client = await serve_urlconf(RICH)
     assert await body(client, "/api/v1/search/a%20b/") == ("search|match_info|[('term', 'a b')]")
     assert await body(client, "/classy/9/") == "Classy|match_info|[('pk', '9')]"
     assert await body(client, "/classy/9/", "POST") == "Classy|post"
     assert await body(client, "/wrapped/") == "wrapped|match_info|[]"
 
 
-async def test_positional_groups_become_positional_arguments(make_client: MakeClient) -> None:
-    client = await make_client(RICH)
+async def test_positional_groups_become_positional_arguments(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RICH)
     assert await body(client, "/pos/12/ab/") == "positional|('12', 'ab')|[]"
     assert await body(client, "/year/2024/abc/") == "nested_positional|('2024', 'abc')|[]"
     # As in Django, an include()'s positional values are dropped once a named one exists.
     assert await body(client, "/mix/7/abc/") == "named_wins|('abc',)|[('y', '7')]"
 
 
-async def test_extra_options_are_passed_like_django_does(make_client: MakeClient) -> None:
-    client = await make_client(RICH)
+async def test_extra_options_are_passed_like_django_does(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RICH)
     assert await body(client, "/page/") == "page|()|[('page', 1)]"
     assert await body(client, "/page/3/") == "page|()|[('extra', 'x'), ('page', 3)]"
     assert await body(client, "/opts/a/1/") == "opts_a|()|[('n', 1), ('source', 'include')]"
@@ -63,14 +62,14 @@ async def test_extra_options_are_passed_like_django_does(make_client: MakeClient
     assert await body(client, "/opt/") == "optional|()|[]"
 
 
-async def test_views_kept_in_django_are_not_lifted(make_client: MakeClient) -> None:
-    client = await make_client(RICH)
+async def test_views_kept_in_django_are_not_lifted(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RICH)
     for url in ["/django-cbv/", "/annotated/", "/kept/", "/sync/", "/shop/items/new/"]:
         assert await body(client, url) == FALLBACK, url
 
 
-async def test_lifted_views_answer_with_any_aiohttp_response(make_client: MakeClient) -> None:
-    client = await make_client(RESPONSES)
+async def test_lifted_views_answer_with_any_aiohttp_response(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RESPONSES)
     response = await client.get("/forbidden/")
     assert response.status == 403
     assert await response.text() == "no entry"
@@ -79,8 +78,8 @@ async def test_lifted_views_answer_with_any_aiohttp_response(make_client: MakeCl
     assert await response.text() == "one two three"
 
 
-async def test_a_websocket_is_served_through_a_lifted_route(make_client: MakeClient) -> None:
-    client = await make_client(RESPONSES)
+async def test_a_websocket_is_served_through_a_lifted_route(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(RESPONSES)
     async with client.ws_connect("/ws/lobby/") as socket:
         await socket.send_str("hello")
         message = await socket.receive(timeout=10)
@@ -89,7 +88,7 @@ async def test_a_websocket_is_served_through_a_lifted_route(make_client: MakeCli
 
 
 async def test_wrap_view_wraps_each_lifted_view_inside_the_order_check(
-    make_client: MakeClient,
+    serve_urlconf: MakeClient,
 ) -> None:
     wrapped: list[object] = []
 
@@ -103,7 +102,7 @@ async def test_wrap_view_wraps_each_lifted_view_inside_the_order_check(
 
         return protected
 
-    client = await make_client(RICH, wrap_view=wrap_view)
+    client = await serve_urlconf(RICH, wrap_view=wrap_view)
     assert wrapped == [pattern.view for pattern in find_lifted_patterns(RICH)]
     response = await client.get("/shop/items/x-y/")
     assert response.headers["X-Wrapped"] == "item_by_slug"

@@ -12,9 +12,8 @@ from django.core.wsgi import get_wsgi_application
 
 from aiodjango.routing import add_lifted_routes
 from aiodjango.wsgi import WSGIHandler, add_wsgi_route
-
-from ..conftest import AiohttpClient
-from .conftest import RICH
+from tests.support.routes import RICH
+from tests.support.servers import AiohttpClient
 
 MakeClient = Callable[[str], Awaitable[TestClient[web.Request, web.Application]]]
 

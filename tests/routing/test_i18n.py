@@ -8,8 +8,8 @@ import pytest
 from django.utils import translation
 
 from aiodjango.routing import find_lifted_patterns
-
-from .conftest import MakeClient, django_answer
+from tests.support.routes import django_answer
+from tests.support.servers import MakeClient
 
 
 @pytest.fixture
@@ -46,9 +46,9 @@ def answer_with_locale_middleware(path: str, urlconf: str) -> tuple[str, bool]:
     ],
 )  # fmt: skip
 async def test_language_prefixes_route_like_django(
-    i18n_settings: Any, make_client: MakeClient, urlconf: str, paths: list[str]
+    i18n_settings: Any, serve_urlconf: MakeClient, urlconf: str, paths: list[str]
 ) -> None:
-    client = await make_client(urlconf)
+    client = await serve_urlconf(urlconf)
     lifted = 0
     for path in paths:
         response = await client.get(path)

@@ -11,10 +11,7 @@ from hypothesis import strategies as st
 
 from aiodjango.routing.matching import ChainMatcher
 from aiodjango.routing.patterns import PatternChain
-
-from .conftest import RICH
-from .test_names import NAMES
-from .test_parity import PATHS, paths
+from tests.support.routes import NAMES, PATHS, RICH, paths
 
 Chain = tuple[tuple[object, ...], tuple[Mapping[str, Any], ...]]
 

@@ -10,10 +10,8 @@ from aiohttp import web
 from django.urls import reverse, set_script_prefix
 
 from aiodjango.routing import add_lifted_routes
-
-from .conftest import MakeClient, build_app, fallback
-
-NAMES = "tests.routing.urls_names"
+from tests.support.routes import NAMES, build_app, fallback
+from tests.support.servers import MakeClient
 
 
 @pytest.fixture
@@ -68,8 +66,8 @@ def test_django_reverse_takes_the_last_pattern_of_a_repeated_name() -> None:
     assert reverse("dup", urlconf=NAMES, kwargs={"pk": 3}) == "/dup/3/"
 
 
-async def test_unnamed_routes_still_serve(make_client: MakeClient) -> None:
-    client = await make_client(NAMES)
+async def test_unnamed_routes_still_serve(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(NAMES)
     for url, start in [
         ("/quiet/", "quiet|"),
         ("/twofa/", "twofa|"),

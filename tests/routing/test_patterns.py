@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 import pytest
 from aiohttp import web
 from django.urls import Resolver404, include, path, re_path, resolve
 
 from aiodjango.routing import LiftedPattern, find_lifted_patterns
+from tests.support.routes import PATHS, RICH, django_answer, urlconf
+from tests.support.servers import MakeClient
 
 from . import views as v
-from .conftest import RICH, MakeClient, django_answer
-from .test_parity import PATHS
-
-
-def urlconf(*patterns: Any) -> ModuleType:
-    module = ModuleType("routing_test_urls")
-    module.urlpatterns = list(patterns)  # type: ignore[attr-defined]
-    return module
 
 
 def by_route(conf: str | ModuleType = RICH) -> dict[str, LiftedPattern]:
@@ -190,8 +183,8 @@ ODD_PATHS = [
 ]
 
 
-async def test_odd_regexes_start_and_route_like_django(make_client: MakeClient) -> None:
-    client = await make_client(ODD)
+async def test_odd_regexes_start_and_route_like_django(serve_urlconf: MakeClient) -> None:
+    client = await serve_urlconf(ODD)
     lifted = 0
     for url in ODD_PATHS:
         response = await client.get(url)

@@ -49,6 +49,8 @@ class Gate:
         while not self.released.exists():
             if time.monotonic() > deadline:
                 return False
+            # The server's side of the gate: a worker thread of another process, polling the
+            # file the test creates (tests.support.waiting is the test's side, on its loop).
             time.sleep(0.01)
         return True
 
@@ -68,7 +70,7 @@ def make_app(gate: Gate | None = None) -> WSGIApplication:
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [body]
         if path == "/threads":
-            time.sleep(0.3)
+            time.sleep(0.3)  # the behaviour: a slow view, so that concurrent requests overlap
         length = int(environ.get("CONTENT_LENGTH") or 0)
         description = {
             "method": environ["REQUEST_METHOD"],

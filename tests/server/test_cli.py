@@ -7,8 +7,6 @@ import os
 import signal
 import socket
 import stat
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -17,16 +15,10 @@ import pytest
 import aiodjango
 from aiodjango.server.cli import show_size, size
 from tests.server.apps import GATE_ENV, Gate
-from tests.server.running import COMMANDS, ServerProcess, environment, run_cli, wait_until
+from tests.support.processes import COMMANDS, StartServer, run_cli
+from tests.support.waiting import settle
 
 APP = "tests.server.apps:application"
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-") as directory:
-        yield Path(directory)
 
 
 def assert_one_line_error(result: object, *fragments: str) -> None:
@@ -184,150 +176,178 @@ def test_sizes_take_k_m_g_suffixes() -> None:
     ]
 
 
-async def test_wsgi_options_reach_the_adapter() -> None:
+async def test_wsgi_options_reach_the_adapter(start_server: StartServer) -> None:
     args = ["--host", "127.0.0.1", "--port", "0", "--backlog", "16", "--url-scheme", "https"]
     args += ["--inbuf-overflow", "512", "--max-request-body-size", "1K"]
-    async with ServerProcess(*COMMANDS["python -m aiodjango"], APP, *args) as server:
-        url = await server.address()
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{url}/spooled", data=b"s" * 1000) as response:
-                assert response.status == 200
-                seen = await response.json()
-            async with session.post(f"{url}/too-large", data=b"x" * 1025) as response:
-                assert response.status == 413
-        assert seen["url_scheme"] == "https"
-        assert seen["body"] == "s" * 1000
-        server.send_signal(signal.SIGTERM)
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS["python -m aiodjango"], APP, *args])
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/spooled", data=b"s" * 1000) as response:
+            assert response.status == 200
+            seen = await response.json()
+        async with session.post(f"{url}/too-large", data=b"x" * 1025) as response:
+            assert response.status == 413
+    assert seen["url_scheme"] == "https"
+    assert seen["body"] == "s" * 1000
+    server.signal(signal.SIGTERM)
+    assert await server.wait() == 0
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-async def test_serves_and_logs_the_address(command: str, tmp_path: Path) -> None:
+async def test_serves_and_logs_the_address(
+    command: str, tmp_path: Path, start_server: StartServer
+) -> None:
     (tmp_path / "style.css").write_text("body {}")
     args = ["--host", "127.0.0.1", "--port", "0", "--static", f"/static={tmp_path}"]
-    async with ServerProcess(*COMMANDS[command], APP, *args) as server:
-        url = await server.address()
-        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{url}/hello?name=x") as response:
-                assert response.status == 200
-                seen = await response.json()
-            async with session.get(f"{url}/static/style.css") as response:
-                assert response.status == 200
-                assert await response.text() == "body {}"
-        assert (seen["path_info"], seen["query_string"]) == ("/hello", "name=x")
-        server.send_signal(signal.SIGTERM)
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS[command], APP, *args])
+    url = await server.address()
+    assert url.startswith("http://127.0.0.1:") and not url.endswith(":0")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/hello?name=x") as response:
+            assert response.status == 200
+            seen = await response.json()
+        async with session.get(f"{url}/static/style.css") as response:
+            assert response.status == 200
+            assert await response.text() == "body {}"
+    assert (seen["path_info"], seen["query_string"]) == ("/hello", "name=x")
+    server.signal(signal.SIGTERM)
+    assert await server.wait() == 0
     assert "Traceback" not in server.output
 
 
-async def test_script_name_and_the_current_directory_on_sys_path(tmp_path: Path) -> None:
+async def test_script_name_and_the_current_directory_on_sys_path(
+    tmp_path: Path, start_server: StartServer
+) -> None:
     (tmp_path / "myapp.py").write_text(
         "def application(environ, start_response):\n"
         "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
         "    return [(environ['SCRIPT_NAME'] + '|' + environ['PATH_INFO']).encode()]\n"
     )
-    env = environment()
-    del env["PYTHONPATH"]
-    env.pop("DJANGO_SETTINGS_MODULE", None)  # a plain WSGI app needs no Django settings
+    env = {"PYTHONPATH": ""}  # the current directory only; no Django settings either
     args = ["myapp:application", "--host", "127.0.0.1", "--port", "0", "--script-name", "/site"]
-    async with ServerProcess(*COMMANDS["aiodjango-serve"], *args, cwd=tmp_path, env=env) as server:
-        url = await server.address()
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{url}/site/page") as response,
-        ):
-            assert await response.text() == "/site|/page"
-        server.send_signal(signal.SIGINT)
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS["aiodjango-serve"], *args], cwd=tmp_path, env=env)
+    url = await server.address()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{url}/site/page") as response,
+    ):
+        assert await response.text() == "/site|/page"
+    server.signal(signal.SIGINT)
+    assert await server.wait() == 0
 
 
-async def test_threads_bounds_the_worker_threads() -> None:
+async def test_threads_bounds_the_worker_threads(start_server: StartServer) -> None:
     args = ["--host", "127.0.0.1", "--port", "0", "--threads", "2"]
-    async with ServerProcess(*COMMANDS["python -m aiodjango"], APP, *args) as server:
-        url = await server.address()
+    server = start_server([*COMMANDS["python -m aiodjango"], APP, *args])
+    url = await server.address()
 
-        async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession() as session:
 
-            async def thread_of_one_request() -> int:
-                async with session.get(f"{url}/threads") as response:
-                    assert response.status == 200
-                    return int((await response.json())["thread"])
+        async def thread_of_one_request() -> int:
+            async with session.get(f"{url}/threads") as response:
+                assert response.status == 200
+                return int((await response.json())["thread"])
 
-            threads = await asyncio.gather(*(thread_of_one_request() for _ in range(8)))
-        assert 1 <= len(set(threads)) <= 2
-        server.send_signal(signal.SIGTERM)
-        assert await server.exit_status() == 0
+        threads = await asyncio.gather(*(thread_of_one_request() for _ in range(8)))
+    assert 1 <= len(set(threads)) <= 2
+    server.signal(signal.SIGTERM)
+    assert await server.wait() == 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_a_signal_lets_the_request_in_flight_finish(
-    signum: signal.Signals, tmp_path: Path
+    signum: signal.Signals, tmp_path: Path, start_server: StartServer
 ) -> None:
     gate = Gate(tmp_path / "gate")
-    env = environment(**{GATE_ENV: str(gate.directory)})
+    env = {GATE_ENV: str(gate.directory)}
     args = ["--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", "30"]
-    async with ServerProcess(*COMMANDS["aiodjango-serve"], APP, *args, env=env) as server:
-        url = await server.address()
-        async with aiohttp.ClientSession() as session:
-            request = asyncio.ensure_future(session.get(f"{url}/slow"))
-            await wait_until(gate.started.exists)
-            server.send_signal(signum)
-            await server.wait_for(f"{signum.name}: shutting down")
-            gate.release()
-            async with await request as response:
-                assert response.status == 200
-                assert await response.text() == "finished"
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS["aiodjango-serve"], APP, *args], env=env)
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.ensure_future(session.get(f"{url}/slow"))
+        assert await settle(gate.started.exists)
+        server.signal(signum)
+        await server.wait_for_output(f"{signum.name}: shutting down")
+        gate.release()
+        async with await request as response:
+            assert response.status == 200
+            assert await response.text() == "finished"
+    assert await server.wait() == 0
     assert "stopped" in server.output
     assert "Traceback" not in server.output
 
 
-async def test_unix_socket_permissions_and_removal(short_tmp: Path) -> None:
+async def test_unix_socket_permissions_and_removal(
+    short_tmp: Path, start_server: StartServer
+) -> None:
     path = short_tmp / "cli.sock"
     args = ["--unix-socket", str(path), "--unix-socket-perms", "660"]
-    async with ServerProcess(*COMMANDS["python -m aiodjango"], APP, *args) as server:
-        assert await server.address() == f"unix:{path}"
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
-        async with (
-            aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(path))) as session,
-            session.get("http://localhost/via/unix") as response,
-        ):
-            assert (await response.json())["path_info"] == "/via/unix"
-        server.send_signal(signal.SIGTERM)
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS["python -m aiodjango"], APP, *args])
+    assert await server.address() == f"unix:{path}"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+    async with (
+        aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=str(path))) as session,
+        session.get("http://localhost/via/unix") as response,
+    ):
+        assert (await response.json())["path_info"] == "/via/unix"
+    server.signal(signal.SIGTERM)
+    assert await server.wait() == 0
     assert not path.exists()
 
 
-async def test_serves_an_aiohttp_application_as_is(tmp_path: Path) -> None:
+async def test_serves_an_aiohttp_application_as_is(
+    tmp_path: Path, start_server: StartServer
+) -> None:
     (tmp_path / "a.txt").write_text("static a")
     args = ["--host", "127.0.0.1", "--port", "0", "--static", f"/files={tmp_path}"]
     target = "tests.server.apps:aiohttp_application"
-    async with ServerProcess(*COMMANDS["python -m aiodjango"], target, *args) as server:
-        url = await server.address()
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{url}/native") as response:
-                assert await response.text() == "native aiohttp route"
-            async with session.get(f"{url}/files/a.txt") as response:
-                assert await response.text() == "static a"
-        server.send_signal(signal.SIGTERM)
-        assert await server.exit_status() == 0
+    server = start_server([*COMMANDS["python -m aiodjango"], target, *args])
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/native") as response:
+            assert await response.text() == "native aiohttp route"
+        async with session.get(f"{url}/files/a.txt") as response:
+            assert await response.text() == "static a"
+    server.signal(signal.SIGTERM)
+    assert await server.wait() == 0
 
 
 async def test_a_request_stuck_past_shutdown_timeout_does_not_keep_the_process(
-    tmp_path: Path,
+    tmp_path: Path, start_server: StartServer
 ) -> None:
     gate = Gate(tmp_path / "gate")  # never released: the request stays in the app
-    env = environment(**{GATE_ENV: str(gate.directory)})
+    env = {GATE_ENV: str(gate.directory)}
     args = ["--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", "0.5"]
-    async with ServerProcess(*COMMANDS["python -m aiodjango"], APP, *args, env=env) as server:
-        url = await server.address()
-        async with aiohttp.ClientSession() as session:
-            request = asyncio.ensure_future(session.get(f"{url}/slow"))
-            await wait_until(gate.started.exists)
-            server.send_signal(signal.SIGTERM)
-            # Well before the app would give up waiting (60 s), the process has ended.
-            assert await server.exit_status(limit=30) == 0
-            with pytest.raises(aiohttp.ClientError):
-                await request
+    server = start_server([*COMMANDS["python -m aiodjango"], APP, *args], env=env)
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.ensure_future(session.get(f"{url}/slow"))
+        assert await settle(gate.started.exists)
+        server.signal(signal.SIGTERM)
+        # Well before the app would give up waiting (60 s), the process has ended.
+        assert await server.wait(30) == 0
+        with pytest.raises(aiohttp.ClientError):
+            await request
     assert "exiting without waiting for busy threads" in server.output
+
+
+async def test_a_second_signal_ends_the_process_at_once(
+    tmp_path: Path, start_server: StartServer
+) -> None:
+    gate = Gate(tmp_path / "gate")  # never released: the graceful stop would wait 60 s
+    args = ["--host", "127.0.0.1", "--port", "0", "--shutdown-timeout", "60"]
+    server = start_server(
+        [*COMMANDS["aiodjango-serve"], APP, *args], env={GATE_ENV: str(gate.directory)}
+    )
+    url = await server.address()
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.ensure_future(session.get(f"{url}/slow"))
+        assert await settle(gate.started.exists)
+        server.signal(signal.SIGTERM)
+        await server.wait_for_output("SIGTERM: shutting down")
+        server.signal(signal.SIGINT)
+        assert await server.wait(30) == 128 + signal.SIGINT
+        with pytest.raises(aiohttp.ClientError):
+            await request
+    assert "SIGINT: exiting without waiting" in server.output
+    gate.release()

@@ -6,9 +6,7 @@ import asyncio
 import os
 import socket
 import stat
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +16,13 @@ from aiohttp import web
 
 from aiodjango.server import Server, configure_server, describe_address
 from tests.server.apps import Gate, make_app, native, websocket_echo
-from tests.server.running import wait_until
+from tests.support.measures import open_fds, refuses_connections
+from tests.support.waiting import settle
 
 
 @pytest.fixture
 def gate(tmp_path: Path) -> Gate:
     return Gate(tmp_path / "gate")
-
-
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths are limited to about 100 bytes."""
-    with tempfile.TemporaryDirectory(prefix="aiodj-") as directory:
-        yield Path(directory)
 
 
 def local_server(application: Any = None, **kwargs: Any) -> Server:
@@ -43,19 +35,6 @@ async def get_json(url: str, **kwargs: Any) -> Any:
     async with aiohttp.ClientSession() as session, session.get(url, **kwargs) as response:
         assert response.status == 200, await response.text()
         return await response.json()
-
-
-def open_descriptors() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def refuses_connections(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.connect(("127.0.0.1", port))
-        except ConnectionRefusedError:
-            return True
-    return False
 
 
 async def test_port_zero_serves_a_validated_app_and_reports_the_real_port() -> None:
@@ -78,7 +57,7 @@ async def test_port_zero_serves_a_validated_app_and_reports_the_real_port() -> N
             assert response.status == 200
             assert (await response.json())["body"] == "posted body"
     assert server.addresses == []
-    assert refuses_connections(port)
+    assert refuses_connections(("127.0.0.1", port))
 
 
 async def test_mounted_at_a_script_name_takes_only_its_prefix() -> None:
@@ -194,7 +173,7 @@ async def test_on_finish_runs_once_at_stop_even_if_one_fails() -> None:
 
 
 async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
-    threads_before, descriptors_before = threading.active_count(), open_descriptors()
+    threads_before, descriptors_before = threading.active_count(), open_fds()
     finished: list[str] = []
     server = local_server(make_app(gate), on_finish=[lambda: finished.append("done")])
     await server.start()
@@ -202,9 +181,9 @@ async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
     assert port is not None
     async with aiohttp.ClientSession() as session:
         request = asyncio.ensure_future(session.get(f"http://127.0.0.1:{port}/slow"))
-        await wait_until(gate.started.exists)
+        assert await settle(gate.started.exists)
         stopping = asyncio.ensure_future(server.stop())
-        await wait_until(lambda: refuses_connections(port))
+        assert await settle(lambda: refuses_connections(("127.0.0.1", port)))
         assert not stopping.done()
         assert finished == []
         gate.release()
@@ -214,8 +193,8 @@ async def test_stop_lets_a_request_in_flight_finish(gate: Gate) -> None:
         await asyncio.wait_for(stopping, 30)
     assert finished == ["done"]
     # The adapter's worker threads end and every socket is closed.
-    await wait_until(lambda: threading.active_count() <= threads_before)
-    await wait_until(lambda: open_descriptors() <= descriptors_before)
+    assert await settle(lambda: threading.active_count() <= threads_before)
+    assert await settle(lambda: open_fds() <= descriptors_before)
 
 
 async def test_stop_gives_up_on_a_stuck_request_after_shutdown_timeout(gate: Gate) -> None:
@@ -227,7 +206,7 @@ async def test_stop_gives_up_on_a_stuck_request_after_shutdown_timeout(gate: Gat
     try:
         async with aiohttp.ClientSession() as session:
             request = asyncio.ensure_future(session.get(f"http://127.0.0.1:{server.port}/slow"))
-            await wait_until(gate.started.exists)
+            assert await settle(gate.started.exists)
             await asyncio.wait_for(server.stop(), 30)
             assert finished == ["done"]
             with pytest.raises(aiohttp.ClientError):
@@ -249,7 +228,8 @@ async def test_open_websockets_are_closed_with_1001_at_stop() -> None:
         for ws in sockets:
             message = await ws.receive(timeout=10)
             assert message.type is aiohttp.WSMsgType.CLOSE
-            assert message.data == aiohttp.WSCloseCode.GOING_AWAY == 1001
+            # (mypy takes the enum member and the number for different values)
+            assert message.data == aiohttp.WSCloseCode.GOING_AWAY == 1001  # type: ignore[comparison-overlap]
             await ws.close()
 
 

@@ -15,7 +15,7 @@ def echo(environ: Environ, start_response: StartResponse) -> list[bytes]:
     """Answer with the environ's text values and the request body, as JSON."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length)
-    info = {key: value for key, value in environ.items() if isinstance(value, str)}
+    info: dict[str, object] = {k: v for k, v in environ.items() if isinstance(v, str)}
     info["body"] = body.decode("latin-1")
     info["has_aiohttp_request"] = "aiohttp.request" in environ
     info["has_executor"] = "asyncio.executor" in environ

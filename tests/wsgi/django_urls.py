@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -41,7 +43,7 @@ def file(request: HttpRequest) -> FileResponse:
 
 @csrf_exempt
 def upload(request: HttpRequest) -> JsonResponse:
-    upload = request.FILES["document"]
+    upload = cast("UploadedFile[Any]", request.FILES["document"])
     return JsonResponse({"name": upload.name, "size": upload.size, "field": request.POST["field"]})
 
 

@@ -11,10 +11,10 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tests.conftest import settle
+from tests.support.servers import MakeServed
+from tests.support.waiting import settle
 
 from .apps import hello
-from .conftest import MakeServed
 
 
 def digest(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -41,8 +41,8 @@ async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
         yield data[start : start + size]
 
 
-async def test_chunked_body_reaches_app_with_its_length(serve: MakeServed) -> None:
-    served = await serve(digest)
+async def test_chunked_body_reaches_app_with_its_length(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(digest)
     data = os.urandom(300_000)
     response = await served.client.post("/", data=chunks(data, 7_000))
     assert response.request_info.headers.get("Transfer-Encoding") == "chunked"
@@ -53,8 +53,8 @@ async def test_chunked_body_reaches_app_with_its_length(serve: MakeServed) -> No
     assert report["input_type"] == "BytesIO" and not report["on_disk"]
 
 
-async def test_body_over_inbuf_overflow_is_spooled_to_disk(serve: MakeServed) -> None:
-    served = await serve(digest, inbuf_overflow=64 * 1024)
+async def test_body_over_inbuf_overflow_is_spooled_to_disk(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(digest, inbuf_overflow=64 * 1024)
     data = os.urandom(1_000_000)
     for body in (data, chunks(data, 50_000)):
         report = await (await served.client.post("/", data=body)).json()
@@ -63,14 +63,14 @@ async def test_body_over_inbuf_overflow_is_spooled_to_disk(serve: MakeServed) ->
         assert report["on_disk"] and report["input_type"] != "BytesIO"
 
 
-async def test_body_at_limit_passes_and_over_limit_gets_413(serve: MakeServed) -> None:
+async def test_body_at_limit_passes_and_over_limit_gets_413(serve_wsgi: MakeServed) -> None:
     calls: list[str] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         calls.append(environ["PATH_INFO"])
         return digest(environ, start_response)
 
-    served = await serve(app, max_request_body_size=1000, inbuf_overflow=100)
+    served = await serve_wsgi(app, max_request_body_size=1000, inbuf_overflow=100)
     assert (await served.client.post("/exact", data=b"x" * 1000)).status == 200
     # Announced by Content-Length: refused without reading the body.
     response = await served.client.post("/announced", data=b"x" * 1001)
@@ -82,8 +82,10 @@ async def test_body_at_limit_passes_and_over_limit_gets_413(serve: MakeServed) -
     assert (await served.client.get("/after")).status == 200
 
 
-async def test_expect_continue_over_limit_is_refused_before_the_body(serve: MakeServed) -> None:
-    served = await serve(hello, max_request_body_size=10)
+async def test_expect_continue_over_limit_is_refused_before_the_body(
+    serve_wsgi: MakeServed,
+) -> None:
+    served = await serve_wsgi(hello, max_request_body_size=10)
     data = (
         b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n"
         b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
@@ -109,14 +111,14 @@ async def test_expect_continue_over_limit_is_refused_before_the_body(serve: Make
         writer.close()
 
 
-async def test_client_vanishing_mid_upload_never_reaches_the_app(serve: MakeServed) -> None:
+async def test_client_vanishing_mid_upload_never_reaches_the_app(serve_wsgi: MakeServed) -> None:
     calls: list[str] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         calls.append(environ["PATH_INFO"])
         return hello(environ, start_response)
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     _, writer = await asyncio.open_connection(*served.address)
     writer.write(b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\npartial")
     await writer.drain()

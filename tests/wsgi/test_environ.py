@@ -11,9 +11,10 @@ import pytest
 from aiohttp import web
 
 from aiodjango.wsgi import WSGIHandler, add_wsgi_route
+from tests.support.rawhttp import raw_request
+from tests.support.servers import MakeServed
 
 from .apps import echo
-from .conftest import MakeServed, raw_request
 
 # A WSGIWarning from the validator (raised in the worker thread) turns into a 500.
 pytestmark = pytest.mark.filterwarnings("error::wsgiref.validate.WSGIWarning")
@@ -39,9 +40,9 @@ def request_bytes(method: str, target: str, body: bytes = b"", extra: str = "") 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT"])
 @pytest.mark.parametrize(("target", "path_info", "query"), TARGETS)
 async def test_validated_app_sees_pep3333_environ(
-    serve: MakeServed, script_name: str, method: str, target: str, path_info: str, query: str
+    serve_wsgi: MakeServed, script_name: str, method: str, target: str, path_info: str, query: str
 ) -> None:
-    served = await serve(validator(echo), script_name)
+    served = await serve_wsgi(validator(echo), script_name)
     body = b"name=caf\xc3\xa9&n=1" if method in ("POST", "PUT") else b""
     extra = "Content-Type: application/x-www-form-urlencoded\r\n" if body else ""
     response = await raw_request(
@@ -73,8 +74,8 @@ async def test_validated_app_sees_pep3333_environ(
     assert "HTTP_CONTENT_TYPE" not in environ and "HTTP_CONTENT_LENGTH" not in environ
 
 
-async def test_mount_takes_only_its_prefix(serve: MakeServed) -> None:
-    served = await serve(echo, "/app")
+async def test_mount_takes_only_its_prefix(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(echo, "/app")
     for target, expected in [("/app", 200), ("/app/", 200), ("/apple", 404), ("/", 404)]:
         response = await served.client.get(target)
         assert response.status == expected, target
@@ -103,8 +104,8 @@ def test_handler_refuses_bad_options() -> None:
         WSGIHandler(echo, max_queued=-1)
 
 
-async def test_repeated_headers_are_joined_and_underscores_dropped(serve: MakeServed) -> None:
-    served = await serve(echo)
+async def test_repeated_headers_are_joined_and_underscores_dropped(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(echo)
     extra = (
         "Accept: text/html\r\nAccept: application/json\r\nX-Forwarded-For: 10.0.0.1\r\n"
         "X_Forwarded_For: 6.6.6.6\r\nCookie: a=1\r\nCookie: b=2\r\nX-Latin: caf\xe9\r\n"
@@ -118,8 +119,8 @@ async def test_repeated_headers_are_joined_and_underscores_dropped(serve: MakeSe
     assert "CONTENT_LENGTH" not in environ and "CONTENT_TYPE" not in environ
 
 
-async def test_url_scheme_forced(serve: MakeServed) -> None:
-    served = await serve(echo, url_scheme="https")
+async def test_url_scheme_forced(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(echo, url_scheme="https")
     environ = await (await served.client.get("/")).json()
     assert environ["wsgi.url_scheme"] == "https"
 
@@ -154,8 +155,8 @@ def _fileno(stream: Any) -> int | None:
 
 
 @pytest.mark.parametrize("inbuf_overflow", [1 << 20, 4])
-async def test_wsgi_input_reads_like_a_file(serve: MakeServed, inbuf_overflow: int) -> None:
-    served = await serve(input_methods, inbuf_overflow=inbuf_overflow)
+async def test_wsgi_input_reads_like_a_file(serve_wsgi: MakeServed, inbuf_overflow: int) -> None:
+    served = await serve_wsgi(input_methods, inbuf_overflow=inbuf_overflow)
     body = b"line one\nline two\nline three\nlast"
     report = await (await served.client.post("/", data=body)).json()
     assert report["read5"] == "line "
@@ -168,13 +169,13 @@ async def test_wsgi_input_reads_like_a_file(serve: MakeServed, inbuf_overflow: i
     else:
         assert report["type"] == "BytesIO"
 
-    served = await serve(iterate_input, inbuf_overflow=inbuf_overflow)
+    served = await serve_wsgi(iterate_input, inbuf_overflow=inbuf_overflow)
     lines = await (await served.client.post("/", data=body)).json()
     assert lines == ["line one\n", "line two\n", "line three\n", "last"]
 
 
-async def test_request_without_body_reads_empty(serve: MakeServed) -> None:
-    served = await serve(input_methods)
+async def test_request_without_body_reads_empty(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(input_methods)
     report = await (await served.client.get("/")).json()
     assert report["read5"] == report["readline"] == report["after_eof"] == ""
     assert report["readlines"] == []

@@ -15,11 +15,13 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
-from tests.conftest import open_fds, settle
+from tests.support.measures import open_fds
+from tests.support.servers import MakeServed, shutdown_bounded
+from tests.support.waiting import settle
 
 from .apps import Closing, hello
-from .conftest import MakeServed, shutdown_bounded
 
 OK = [("Content-Type", "text/plain")]
 Body = Callable[[], Iterator[bytes]]
@@ -115,7 +117,7 @@ CASES: dict[str, tuple[Body, str]] = {
 
 @pytest.mark.parametrize("fast", [True, False], ids=["list-body", "iterable-body"])
 async def test_every_error_is_contained_and_the_server_goes_on(
-    serve: MakeServed, caplog: pytest.LogCaptureFixture, fast: bool
+    serve_wsgi: MakeServed, caplog: pytest.LogCaptureFixture, fast: bool
 ) -> None:
     bodies: dict[str, Closing] = {}
     errors = io.StringIO()
@@ -133,7 +135,7 @@ async def test_every_error_is_contained_and_the_server_goes_on(
         bodies[name] = body  # returned: the adapter owes it one close()
         return result
 
-    served = await serve(app, stderr=errors, threads=2)
+    served = await serve_wsgi(app, stderr=errors, threads=2)
     client = served.client
     assert (await client.get("/")).status == 200
     baseline_fds = open_fds()
@@ -176,7 +178,7 @@ def _other_threads() -> int:
     return threading.active_count() - len(_pool_threads())
 
 
-async def test_full_queue_gets_503_with_retry_after(serve: MakeServed) -> None:
+async def test_full_queue_gets_503_with_retry_after(serve_wsgi: MakeServed) -> None:
     release = threading.Event()
     started = threading.Event()
     arrived: dict[str, asyncio.Event] = {}
@@ -188,12 +190,12 @@ async def test_full_queue_gets_503_with_retry_after(serve: MakeServed) -> None:
         return hello(environ, start_response)
 
     @web.middleware
-    async def announce(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def announce(request: web.Request, handler: Handler) -> web.StreamResponse:
         # Set once the adapter has queued the request (it does so before its first await).
         asyncio.get_running_loop().call_soon(arrived.setdefault(request.path, asyncio.Event()).set)
         return await handler(request)
 
-    served = await serve(app, threads=1, max_queued=1, middlewares=(announce,))
+    served = await serve_wsgi(app, threads=1, max_queued=1, middlewares=(announce,))
     client = served.client
     try:
         running = asyncio.ensure_future(client.get("/block"))
@@ -212,7 +214,7 @@ async def test_full_queue_gets_503_with_retry_after(serve: MakeServed) -> None:
 
 
 async def test_fault_in_close_is_logged(
-    serve: MakeServed, caplog: pytest.LogCaptureFixture
+    serve_wsgi: MakeServed, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, "aiodjango.wsgi")
     body = _CloseFails([b"x"], complete=True)
@@ -221,6 +223,6 @@ async def test_fault_in_close_is_logged(
         start_response("200 OK", OK)
         return body
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     assert (await served.client.get("/")).status == 500
     assert "close() failed" in caplog.text

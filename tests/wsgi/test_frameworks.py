@@ -14,8 +14,9 @@ import pytest
 from django.core.signals import request_finished
 from django.core.wsgi import get_wsgi_application
 
+from tests.support.servers import MakeServed
+
 from . import django_urls
-from .conftest import MakeServed
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def django_app(settings: Any) -> Iterator[Any]:
 
 
 async def test_django_views_through_the_adapter(
-    serve: MakeServed, django_app: Any, tmp_path: Path
+    serve_wsgi: MakeServed, django_app: Any, tmp_path: Path
 ) -> None:
     finished_threads: list[int] = []
 
@@ -39,7 +40,7 @@ async def test_django_views_through_the_adapter(
         data = os.urandom(200_000)
         (tmp_path / "data.bin").write_bytes(data)
         django_urls.served_file.append(tmp_path / "data.bin")
-        served = await serve(django_app, "/site")
+        served = await serve_wsgi(django_app, "/site")
         client = served.client
 
         response = await client.get("/site/hello/")
@@ -69,7 +70,7 @@ async def test_django_views_through_the_adapter(
         request_finished.disconnect(on_finished)
 
 
-async def test_flask_app_through_the_adapter(serve: MakeServed, tmp_path: Path) -> None:
+async def test_flask_app_through_the_adapter(serve_wsgi: MakeServed, tmp_path: Path) -> None:
     app = flask.Flask(__name__)
     (tmp_path / "page.txt").write_text("a file from flask\n")
 
@@ -89,7 +90,7 @@ async def test_flask_app_through_the_adapter(serve: MakeServed, tmp_path: Path) 
     def file() -> flask.Response:
         return flask.send_file(tmp_path / "page.txt")
 
-    served = await serve(app.wsgi_app, "/flask")
+    served = await serve_wsgi(app.wsgi_app, "/flask")
     client = served.client
     assert await (await client.get("/flask/")).text() == "index; link to /flask/echo"
     response = await client.post("/flask/echo?x=1", json={"a": [1, 2]})

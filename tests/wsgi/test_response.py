@@ -14,14 +14,16 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.rawhttp import parse_response, raw_request
+from tests.support.servers import MakePlainServed, MakeServed, shutdown_bounded
+
 from .apps import Closing, hello
-from .conftest import MakeServed, parse_response, raw_request
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 LONG = 2000  # blocks of 64 KiB: far more than a client reads before it disconnects
 
 
-async def test_complete_body_is_sent_with_content_length(serve: MakeServed) -> None:
+async def test_complete_body_is_sent_with_content_length(serve_wsgi: MakeServed) -> None:
     body = Closing([b"hello ", b"world"])
     threads: list[int] = []
 
@@ -30,13 +32,13 @@ async def test_complete_body_is_sent_with_content_length(serve: MakeServed) -> N
         start_response("200 OK", [("Content-Type", "text/plain")])
         return body
 
-    served = await serve(hello)
+    served = await serve_wsgi(hello)
     response = await served.client.get("/")
     assert response.headers["Content-Length"] == "5"
     assert "Transfer-Encoding" not in response.headers
     assert await response.read() == b"hello"
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     response = await served.client.get("/")
     assert await response.read() == b"hello world"
     assert body.close_calls == 1
@@ -49,14 +51,14 @@ def streamed(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
         yield b"%d," % n
 
 
-async def test_generator_body_is_streamed_chunked(serve: MakeServed) -> None:
-    served = await serve(streamed, outbuf_overflow=16)  # the worker waits on the loop often
+async def test_generator_body_is_streamed_chunked(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(streamed, outbuf_overflow=16)  # the worker waits on the loop often
     response = await served.client.get("/")
     assert response.headers["Transfer-Encoding"] == "chunked"
     assert await response.read() == b"".join(b"%d," % n for n in range(100))
 
 
-async def test_each_block_is_sent_before_the_next_exists(serve: MakeServed) -> None:
+async def test_each_block_is_sent_before_the_next_exists(serve_wsgi: MakeServed) -> None:
     release = threading.Event()
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
@@ -65,7 +67,7 @@ async def test_each_block_is_sent_before_the_next_exists(serve: MakeServed) -> N
         release.wait(20)  # the test releases it only once "first" has arrived
         yield b"second"
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     response = await served.client.get("/")
     try:
         assert await asyncio.wait_for(response.content.readexactly(5), 10) == b"first"
@@ -74,18 +76,18 @@ async def test_each_block_is_sent_before_the_next_exists(serve: MakeServed) -> N
     assert await response.read() == b"second"
 
 
-async def test_write_callable_and_returned_blocks_both_arrive(serve: MakeServed) -> None:
+async def test_write_callable_and_returned_blocks_both_arrive(serve_wsgi: MakeServed) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         write = start_response("200 OK", [("Content-Type", "text/plain")])
         write(b"written ")
         write(b"")
         return [b"returned"]
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     assert await (await served.client.get("/")).read() == b"written returned"
 
 
-async def test_exc_info_before_headers_replaces_the_response(serve: MakeServed) -> None:
+async def test_exc_info_before_headers_replaces_the_response(serve_wsgi: MakeServed) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
         try:
@@ -94,7 +96,7 @@ async def test_exc_info_before_headers_replaces_the_response(serve: MakeServed) 
             start_response("502 Bad Gateway", [("Content-Type", "text/plain")], sys.exc_info())
         return [b"replaced"]
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     response = await served.client.get("/")
     assert response.status == 502
     assert await response.read() == b"replaced"
@@ -104,7 +106,7 @@ async def test_exc_info_before_headers_replaces_the_response(serve: MakeServed) 
 @pytest.mark.parametrize("status", ["200 OK", "204 No Content", "304 Not Modified"])
 @pytest.mark.parametrize("kind", ["list", "generator"])
 async def test_no_body_for_head_204_and_304(
-    serve: MakeServed, method: str, status: str, kind: str
+    serve_wsgi: MakeServed, method: str, status: str, kind: str
 ) -> None:
     body = Closing([b"<the body>"])
 
@@ -112,7 +114,7 @@ async def test_no_body_for_head_204_and_304(
         start_response(status, [("Content-Type", "text/plain"), ("X-App", "yes")])
         return [b"<the body>"] if kind == "list" else body
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     # Two pipelined requests: a stray body would corrupt the second response.
     data = f"{method} / HTTP/1.1\r\nHost: h\r\n\r\n{method} / HTTP/1.1\r\nHost: h\r\n"
     data += "Connection: close\r\n\r\n"
@@ -132,25 +134,27 @@ async def test_no_body_for_head_204_and_304(
         assert body.close_calls == 2
 
 
-async def test_body_is_cut_at_declared_content_length(serve: MakeServed) -> None:
+async def test_body_is_cut_at_declared_content_length(serve_wsgi: MakeServed) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
         blocks = [b"ab", b"cdef", b"gh"]
         return blocks if environ["PATH_INFO"] == "/list" else iter(blocks)
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     for path in ("/list", "/gen"):
         response = await served.client.get(path)
         assert await response.read() == b"abcd"
     assert (await served.client.get("/list")).status == 200
 
 
-async def test_body_shorter_than_content_length_closes_the_connection(serve: MakeServed) -> None:
+async def test_body_shorter_than_content_length_closes_the_connection(
+    serve_wsgi: MakeServed,
+) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
         return [b"short"] if environ["PATH_INFO"] == "/list" else iter([b"sh", b"ort"])
 
-    served = await serve(app)
+    served = await serve_wsgi(app)
     for path in ("/list", "/gen"):
         response = await served.client.get(path)
         with pytest.raises(aiohttp.ClientPayloadError):
@@ -161,7 +165,7 @@ async def test_body_shorter_than_content_length_closes_the_connection(serve: Mak
 @pytest.mark.parametrize("mode", ["cancelling", "production"])
 @pytest.mark.parametrize("pace", ["buffer-full", "slow"])
 async def test_client_disconnect_stops_iteration_and_closes(
-    serve: MakeServed, serve_plain: Any, mode: str, pace: str
+    serve_wsgi: MakeServed, serve_wsgi_plain: MakePlainServed, mode: str, pace: str
 ) -> None:
     closed = threading.Event()
     produced = 0
@@ -179,9 +183,10 @@ async def test_client_disconnect_stops_iteration_and_closes(
             closed.set()
 
     if mode == "cancelling":  # pytest-aiohttp's server cancels handlers on disconnect
-        address = (await serve(app, outbuf_overflow=1 << 20)).address
+        served = await serve_wsgi(app, outbuf_overflow=1 << 20)
+        address, handler = served.address, served.handler
     else:
-        host, port, _ = await serve_plain(app, outbuf_overflow=1 << 20)
+        host, port, handler = await serve_wsgi_plain(app, outbuf_overflow=1 << 20)
         address = (host, port)
     reader, writer = await asyncio.open_connection(*address)
     writer.write(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
@@ -190,7 +195,8 @@ async def test_client_disconnect_stops_iteration_and_closes(
     assert await asyncio.to_thread(closed.wait, 1.0), "close() not called within a second"
     stopped_at = produced
     assert stopped_at < LONG
-    await asyncio.sleep(0.1)
+    # Once the worker threads have ended, nothing can iterate the response any more.
+    await asyncio.to_thread(shutdown_bounded, handler)
     assert produced == stopped_at
 
 
@@ -252,13 +258,13 @@ def _file_app(path: Path, files: list[Any]) -> Any:
 
 
 async def test_file_wrapper_sends_without_holding_the_worker(
-    serve: MakeServed, tmp_path: Path
+    serve_wsgi: MakeServed, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.bin"
     data = bytes(range(256)) * (32 * 4096)  # 32 MiB, far more than the socket buffers hold
     path.write_bytes(data)
     files: list[Any] = []
-    served = await serve(_file_app(path, files), threads=1)
+    served = await serve_wsgi(_file_app(path, files), threads=1)
 
     # A client that reads the file very slowly: sendfile waits on the socket, on the loop.
     sock = socket.socket()
@@ -280,12 +286,14 @@ async def test_file_wrapper_sends_without_holding_the_worker(
     assert received == data
 
 
-async def test_file_wrapper_offsets_head_and_fallback(serve: MakeServed, tmp_path: Path) -> None:
+async def test_file_wrapper_offsets_head_and_fallback(
+    serve_wsgi: MakeServed, tmp_path: Path
+) -> None:
     path = tmp_path / "small.bin"
     data = bytes(range(256)) * 40
     path.write_bytes(data)
     files: list[Any] = []
-    served = await serve(_file_app(path, files))
+    served = await serve_wsgi(_file_app(path, files))
     assert await (await served.client.get("/file")).read() == data
     assert await (await served.client.get("/offset")).read() == data[1000:]
     response = await served.client.get("/memory")  # not a real file: read block by block
@@ -302,15 +310,15 @@ def test_parse_response_helper_reads_chunked() -> None:
     assert parse_response(raw).body == b"abc"
 
 
-async def test_http10_stream_ends_with_the_connection(serve: MakeServed) -> None:
-    served = await serve(streamed)
+async def test_http10_stream_ends_with_the_connection(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(streamed)
     response = await raw_request(served.address, b"GET / HTTP/1.0\r\nHost: h\r\n\r\n")
     assert "Transfer-Encoding" not in response.headers
     assert response.body == b"".join(b"%d," % n for n in range(100))
 
 
-async def test_requests_after_shutdown_get_503(serve: MakeServed) -> None:
-    served = await serve(hello)
+async def test_requests_after_shutdown_get_503(serve_wsgi: MakeServed) -> None:
+    served = await serve_wsgi(hello)
     assert (await served.client.get("/")).status == 200
     served.handler.shutdown()
     response = await served.client.get("/")

@@ -5,10 +5,11 @@ autoreloader and friendly errors; only the server underneath changes: the
 application from :func:`aiodjango.application.get_internal_aio_application`, on
 aiohttp, so coroutine views, websockets and Django views all answer on one port.
 
-With ``--noreload``, SIGTERM and CONTROL-C stop the server gracefully, like
-``aiodjango-serve``: open websockets are closed with code 1001 and requests in flight
-get ``--shutdown-timeout`` seconds to finish. Under the autoreloader, Django's parent
-process owns the signals and ends the serving process at once.
+The server is :class:`aiodjango.server.Server`, as for ``aiodjango-serve``: with
+``--noreload``, SIGTERM and CONTROL-C stop it gracefully (open websockets are closed with
+code 1001 and requests in flight get ``--shutdown-timeout`` seconds to finish), and a second
+signal ends the process at once. Under the autoreloader, Django's parent process owns the
+signals and ends the serving process at once.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ import errno
 import logging
 import os
 import posixpath
-import signal
 import sys
-import threading
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_request import BaseRequest
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
@@ -36,8 +35,9 @@ from django.db import connections
 from django.utils import autoreload
 
 from aiodjango.application import get_internal_aio_application
-from aiodjango.server import close_websockets_on_shutdown, leave_stuck_threads_behind
+from aiodjango.server import Server, leave_stuck_threads_behind
 from aiodjango.server.cli import seconds
+from aiodjango.wsgi import WSGIHandler
 
 FRIENDLY_ERRORS = {
     errno.EACCES: "You don't have permission to access that port.",
@@ -89,11 +89,21 @@ class Command(DjangoRunserverCommand):
 
         app = get_internal_aio_application()
         if options["use_static_handler"] and (settings.DEBUG or options["insecure_serving"]):
-            app.middlewares.append(serve_static_files)
+            app.middlewares.append(static_files_middleware(app))
+        server = Server(
+            app,
+            host=self.addr,
+            port=int(self.port),
+            shutdown_timeout=options["shutdown_timeout"],
+            access_log_class=DjangoStyleAccessLogger,
+            access_log=logging.getLogger("django.server"),
+        )
+        show_server_messages()
         try:
-            asyncio.run(self.serve(app, options["shutdown_timeout"]))
+            asyncio.run(server.run(announce=lambda server: self.print_banner(server.port)))
         except OSError as error:
-            self.stderr.write(f"Error: {FRIENDLY_ERRORS.get(error.errno or 0, error)}")
+            reason = FRIENDLY_ERRORS.get(error.errno or 0, error.strerror or error)
+            self.stderr.write(f"Error: {reason}")
             # sys.exit would only end this thread when the autoreloader runs us in one.
             os._exit(1)
         except KeyboardInterrupt:
@@ -103,31 +113,7 @@ class Command(DjangoRunserverCommand):
         leave_stuck_threads_behind()
         sys.exit(0)
 
-    async def serve(self, app: web.Application, shutdown_timeout: float = 60.0) -> None:
-        """Serve ``app`` on the requested address until SIGTERM or SIGINT, then stop gracefully.
-
-        The autoreloader runs this in a thread of its own, where signals cannot be handled;
-        the server then runs until the process ends.
-        """
-        close_websockets_on_shutdown(app, shutdown_timeout)
-        runner = web.AppRunner(
-            app,
-            handle_signals=False,
-            access_log_class=DjangoStyleAccessLogger,
-            access_log=logging.getLogger("django.server"),
-            shutdown_timeout=shutdown_timeout,
-        )
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, self.addr, int(self.port))
-            await site.start()
-            port = runner.addresses[0][1]
-            self.print_banner(port)
-            await _stop_signal()
-        finally:
-            await runner.cleanup()
-
-    def print_banner(self, port: int) -> None:
+    def print_banner(self, port: int | None) -> None:
         """Django's start-up banner, naming aiohttp as the server."""
         if self._raw_ipv6:
             addr = f"[{self.addr}]"
@@ -146,63 +132,92 @@ class Command(DjangoRunserverCommand):
         self.stdout.flush()
 
 
-async def _stop_signal() -> None:
-    """Wait for the first SIGTERM or SIGINT (forever outside the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        await asyncio.Event().wait()
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-
-    def on_signal(signum: signal.Signals) -> None:
-        if stopping.is_set():
-            # A second signal: whoever sent it does not want to wait any longer.
-            sys.stderr.write(f"{signum.name}: exiting without waiting\n")
-            sys.stderr.flush()
-            os._exit(128 + signum)
-        sys.stderr.write(f"{signum.name}: shutting down, waiting for requests in flight...\n")
-        stopping.set()
-
-    handled = (signal.SIGINT, signal.SIGTERM)
-    try:
-        for signum in handled:
-            loop.add_signal_handler(signum, on_signal, signum)
-    except NotImplementedError:  # no signal handlers on this loop: CONTROL-C interrupts
-        await asyncio.Event().wait()
-    try:
-        await stopping.wait()
-    finally:
-        for signum in handled:
-            loop.remove_signal_handler(signum)
+def show_server_messages() -> None:
+    """Show the server's messages (shutting down, stopped) on stderr, as Django's runserver
+    shows its own, unless the project's logging configuration already handles them."""
+    server_logger = logging.getLogger("aiodjango.server")
+    if server_logger.hasHandlers():
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    server_logger.addHandler(handler)
+    server_logger.setLevel(logging.INFO)
 
 
 class DjangoStyleAccessLogger(AbstractAccessLogger):
-    """One line per request on the ``django.server`` logger, as Django's runserver writes it."""
+    """One line per request on the ``django.server`` logger, as Django's runserver writes it:
+    the request line as sent, the status, the size of the body, at Django's level for the
+    status (errors for 5xx, warnings for 4xx)."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
+        status = response.status
+        level = (
+            logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        )
+        self.logger.log(
+            level,
             '"%s %s HTTP/%d.%d" %d %d',
             request.method,
-            request.path_qs,
+            request.raw_path,
             request.version.major,
             request.version.minor,
-            response.status,
-            response.body_length,
-            extra={"status_code": response.status, "request": None},
+            status,
+            body_size(request, response),
+            extra={"status_code": status, "request": None},
         )
 
 
-@web.middleware
-async def serve_static_files(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Serve ``STATIC_URL`` from the staticfiles finders, as Django's runserver does in DEBUG."""
-    prefix = str(settings.STATIC_URL or "")
-    if not prefix.startswith("/") or not request.path.startswith(prefix):
-        return await handler(request)
-    # request.path is already percent-decoded.
-    relative = posixpath.normpath(request.path[len(prefix) :]).lstrip("/")
-    found = await asyncio.get_running_loop().run_in_executor(None, find_static_file, relative)
-    if found is None:
-        raise web.HTTPNotFound(text=f"'{relative}' could not be found")
-    return web.FileResponse(found)
+def body_size(request: BaseRequest, response: web.StreamResponse) -> int:
+    """The bytes of body sent, as Django's runserver counts them (headers excluded).
+
+    aiohttp's ``body_length`` counts the headers and misses what went out with sendfile (static
+    files, ``FileResponse``), so the announced ``Content-Length`` is used when there is one.
+    """
+    if request.method == "HEAD" or status_has_no_body(response.status):
+        return 0
+    if response.content_length is not None:
+        return response.content_length
+    # A stream without a length (chunked): what aiohttp wrote, framing included.
+    return response.body_length
+
+
+def status_has_no_body(status: int) -> bool:
+    """1xx, 204 and 304 responses never carry a body (RFC 9110)."""
+    return status < 200 or status in (204, 304)
+
+
+def static_files_middleware(app: web.Application) -> Middleware:
+    """Serve ``STATIC_URL`` from the staticfiles finders, as Django's runserver does.
+
+    A file found is sent by aiohttp (sendfile). Anything else is handed to Django's own
+    ``StaticFilesHandler`` on a worker thread, so that a missing file gets Django's 404: the
+    debug page with ``DEBUG``, the project's ``404.html`` otherwise (``--insecure``).
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import get_internal_wsgi_application
+
+    # Misses are rare and only in development: two threads of their own are plenty.
+    not_found = WSGIHandler(StaticFilesHandler(get_internal_wsgi_application()), threads=2)
+
+    async def stop_not_found(app: web.Application) -> None:
+        not_found.shutdown(wait=False)
+
+    app.on_cleanup.append(stop_not_found)
+
+    @web.middleware
+    async def serve_static_files(request: web.Request, handler: Handler) -> web.StreamResponse:
+        prefix = str(settings.STATIC_URL or "")
+        if not prefix.startswith("/") or not request.path.startswith(prefix):
+            return await handler(request)
+        # request.path is already percent-decoded.
+        relative = posixpath.normpath(request.path[len(prefix) :]).lstrip("/")
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(None, find_static_file, relative)
+        if found is None:
+            return await not_found(request)
+        return web.FileResponse(found)
+
+    return serve_static_files
 
 
 def find_static_file(relative: str) -> str | None:

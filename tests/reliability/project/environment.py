@@ -6,13 +6,14 @@ so a test can count the runs.
 """
 
 import os
+from typing import Any
 
 THREADS_ENV = "RELIABILITY_THREADS"
 MAX_QUEUED_ENV = "RELIABILITY_MAX_QUEUED"
 FINISH_ENV = "RELIABILITY_FINISH"
 
 
-def adapter_options() -> dict[str, int]:
+def adapter_options() -> dict[str, Any]:
     """The WSGI adapter's ``threads`` and ``max_queued``."""
     return {
         "threads": int(os.environ.get(THREADS_ENV, "8")),

@@ -28,7 +28,7 @@ def hello(request: HttpRequest) -> HttpResponse:
 
 def work(request: HttpRequest) -> HttpResponse:
     """A short blocking job, as a view doing a database query or two would have."""
-    time.sleep(0.005)
+    time.sleep(0.005)  # the behaviour: the view's blocking work
     return HttpResponse("worked")
 
 
@@ -63,7 +63,7 @@ def gate(request: HttpRequest) -> HttpResponse:
     while not _gate_open():
         if time.monotonic() > deadline:
             return HttpResponse("never released", status=504)
-        time.sleep(0.01)
+        time.sleep(0.01)  # the server's side of the gate, polling the file the test creates
     return HttpResponse("released")
 
 
@@ -77,7 +77,7 @@ async def async_gate(request: web.Request) -> web.Response:
     while not _gate_open():
         if time.monotonic() > deadline:
             return web.Response(text="never released", status=504)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the server's side of the gate, as above
     return web.Response(text="async released")
 
 

@@ -4,8 +4,9 @@ const status = document.getElementById("status");
 const scheme = location.protocol === "https:" ? "wss" : "ws";
 const socket = new WebSocket(`${scheme}://${location.host}${window.CHAT_SOCKET_URL}`);
 
-function show(user, text) {
+function show(user, text, kind = "message") {
   const item = document.createElement("li");
+  item.className = kind;
   const who = document.createElement("b");
   who.className = "user";
   who.textContent = user;
@@ -18,13 +19,21 @@ function show(user, text) {
 }
 
 socket.addEventListener("open", () => { status.textContent = "connected"; });
-socket.addEventListener("close", () => { status.textContent = "disconnected"; });
+socket.addEventListener("close", (event) => {
+  status.textContent = event.reason ? `disconnected: ${event.reason}` : "disconnected";
+});
 socket.addEventListener("message", (event) => {
   const data = JSON.parse(event.data);
   if (data.type === "message") {
     show(data.user, data.text);
+  } else if (data.type === "announcement") {
+    show(data.user, data.text, "announcement");
   } else if (data.type === "presence") {
-    document.getElementById("presence").textContent = `${data.text} · ${data.online} online`;
+    document.getElementById("presence").textContent = data.text;
+  } else if (data.type === "welcome") {
+    document.getElementById("worker").textContent = `served by process ${data.worker}`;
+  } else if (data.type === "error") {
+    status.textContent = data.text;
   }
 });
 

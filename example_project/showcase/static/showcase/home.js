@@ -16,9 +16,19 @@ document.getElementById("echo-send").addEventListener("click", () => {
   socket.send(document.getElementById("echo-input").value);
 });
 
-const feed = new EventSource(window.FEED_URL);
-feed.addEventListener("message", (event) => {
-  const data = JSON.parse(event.data);
-  const text = data.type === "message" ? `${data.user}: ${data.text}` : `${data.online} in the chat room`;
-  document.getElementById("feed").textContent = text;
-});
+// The feed carries the chat room's events, so, like the room, it needs a login.
+if (window.FEED_URL) {
+  const feed = new EventSource(window.FEED_URL);
+  feed.addEventListener("message", (event) => {
+    const data = JSON.parse(event.data);
+    const text = {
+      message: () => `${data.user}: ${data.text}`,
+      announcement: () => `announcement from ${data.user}: ${data.text}`,
+      presence: () => data.text,
+      tick: () => `listening (${data.now})`,
+    }[data.type];
+    if (text) {
+      document.getElementById("feed").textContent = text();
+    }
+  });
+}
