@@ -233,19 +233,20 @@ class _Connection:
                             await stream.write(block)
                             deadline.idle()  # waiting for the view is not the client's fault
             await stream.write_eof()
-        except ConnectionError:  # the client has gone, or the deadline cut it off
-            if deadline.expired:
+        except ConnectionError:
+            pass  # the client has gone, or the deadline cut it off; Django closes the response
+        except Exception:
+            logger.exception("Sending the response to %s %s failed", request.method, request.path)
+            cut(request, stream)
+        finally:
+            deadline.cancel()
+            if deadline.expired:  # also when aiohttp cancels the handler of the lost connection
                 logger.info(
                     "%s %s: the client took nothing for %g s; response cut",
                     request.method,
                     request.path,
                     self.send_timeout,
                 )
-        except Exception:
-            logger.exception("Sending the response to %s %s failed", request.method, request.path)
-            cut(request, stream)
-        finally:
-            deadline.cancel()
 
 
 class _DjangoRequest(ASGIRequest):

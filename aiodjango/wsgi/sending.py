@@ -95,15 +95,15 @@ async def stream(
             await response.write_eof()
     except ConnectionError:  # the client has gone, or the deadline cut it off
         exchange.abandon()
-        if deadline.expired:
+    finally:
+        deadline.cancel()
+        if deadline.expired:  # also when aiohttp cancels the handler of the lost connection
             logger.info(
                 "%s %s: the client took nothing for %g s; response cut",
                 request.method,
                 request.path,
                 send_timeout,
             )
-    finally:
-        deadline.cancel()
     return response
 
 

@@ -19,10 +19,9 @@ from collections.abc import Sequence
 import pytest
 from aiohttp.web_protocol import RequestHandler
 
-from tests.conftest import open_fds, settle
-from tests.integration.conftest import ServerProcess, StartServer, free_port
-
-from .conftest import Figures, mib, rss
+from tests.support.measures import Figures, mib, open_fds, rss
+from tests.support.processes import ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -129,7 +129,7 @@ async def test_client_vanishing_mid_upload_never_reaches_the_app(serve_wsgi: Mak
     assert calls == ["/next"]
 
 
-async def test_bodies_share_one_budget_and_give_it_back(serve: MakeServed) -> None:
+async def test_bodies_share_one_budget_and_give_it_back(serve_wsgi: MakeServed) -> None:
     """Bodies held at once count against one budget: a body that does not fit gets 503 with
     Retry-After, announced (with or without Expect: 100-continue) or found while reading;
     once the requests are done the budget is whole again."""
@@ -139,7 +139,7 @@ async def test_bodies_share_one_budget_and_give_it_back(serve: MakeServed) -> No
         release.wait(10)  # the body stays held while the application runs
         return digest(environ, start_response)
 
-    served = await serve(held, max_request_bodies_size=1000, inbuf_overflow=300)
+    served = await serve_wsgi(held, max_request_bodies_size=1000, inbuf_overflow=300)
     budget = served.handler._budget
     first = asyncio.ensure_future(served.client.post("/a", data=b"a" * 600))
     assert await settle(lambda: budget.held == 600)
@@ -166,7 +166,7 @@ async def test_bodies_share_one_budget_and_give_it_back(serve: MakeServed) -> No
     assert fits.status == 200 and (await fits.json())["size"] == 1000
 
 
-async def test_bodies_past_the_memory_limit_go_to_disk(serve: MakeServed) -> None:
+async def test_bodies_past_the_memory_limit_go_to_disk(serve_wsgi: MakeServed) -> None:
     release = threading.Event()
     seen: list[bool] = []
 
@@ -176,7 +176,7 @@ async def test_bodies_past_the_memory_limit_go_to_disk(serve: MakeServed) -> Non
         release.wait(10)
         return digest(environ, start_response)
 
-    served = await serve(held, max_request_bodies_in_memory=150, inbuf_overflow=1000)
+    served = await serve_wsgi(held, max_request_bodies_in_memory=150, inbuf_overflow=1000)
     budget = served.handler._budget
     first = asyncio.ensure_future(served.client.post("/a", data=b"a" * 100))
     assert await settle(lambda: budget.in_memory == 100)
