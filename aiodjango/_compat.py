@@ -204,11 +204,14 @@ def set_default_server_header(value: str) -> None:
 
 # asgiref: ``async_to_sync`` called in a thread with no running loop looks for the loop to run
 # on in ``SyncToAsync.threadlocal`` (``main_event_loop`` and ``main_event_loop_pid``), which
-# ``SyncToAsync`` sets for its own threads. Threads that asgiref did not start have no public
-# way to name that loop; aiodjango.groups names the serving loop for its WSGI worker threads.
-assert {"main_event_loop", "main_event_loop_pid"} <= set(
-    AsyncToSync.__call__.__code__.co_consts
-) and isinstance(SyncToAsync.threadlocal, threading.local), (
+# ``SyncToAsync`` sets for its own threads: when it is called (current asgiref) or when
+# it is made (3.7, whose ``__init__`` looks). Threads that asgiref did not start have no public
+# way to name that loop; aiodjango.groups names the serving loop for its WSGI worker threads
+# when a request starts, before the view makes or calls ``async_to_sync``.
+assert {"main_event_loop", "main_event_loop_pid"} <= {
+    *AsyncToSync.__init__.__code__.co_consts,
+    *AsyncToSync.__call__.__code__.co_consts,
+} and isinstance(SyncToAsync.threadlocal, threading.local), (
     "asgiref's AsyncToSync no longer finds its loop in SyncToAsync.threadlocal: "
     "aiodjango.groups needs a new way to run async_to_sync on the serving loop"
 )
