@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import web, web_response
 from asgiref.sync import AsyncToSync, SyncToAsync
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ else:
 
 __all__ = [
     "CsrfRejected",
+    "Latin1Response",
+    "Latin1StreamResponse",
     "RequestKey",
     "ResourceInfo",
     "check_django",
@@ -52,6 +54,7 @@ __all__ = [
     "regex_parser",
     "register_thread_exit_hook",
     "run_async_to_sync_on",
+    "set_default_server_header",
     "watch_cursor_creation",
     "watch_prepare",
 ]
@@ -137,6 +140,66 @@ def _watching_class(callback: PrepareCallback) -> type[web.Request]:
             await super()._prepare_hook(response)
 
     return WatchedRequest
+
+
+# aiohttp: a response's status line and headers are written by the coroutine method
+# ``StreamResponse._write_headers()``, called once from ``prepare()`` after the headers are
+# final; it serializes them as UTF-8. PEP 3333 header values and reasons are latin-1, and
+# aiohttp has no public way to send the bytes 0x80-0xff in a head.
+assert inspect.iscoroutinefunction(getattr(web.StreamResponse, "_write_headers", None)), (
+    "aiohttp.web.StreamResponse._write_headers() is gone: aiodjango.wsgi needs a new way to "
+    "send latin-1 header values"
+)
+
+
+class _Latin1Head:
+    """Writes the head as latin-1 bytes straight to the transport, instead of UTF-8."""
+
+    latin1_request: web.BaseRequest
+
+    async def _write_headers(self) -> None:
+        response: web.StreamResponse = self  # type: ignore[assignment]
+        request = self.latin1_request
+        major, minor = request.version
+        lines = [f"HTTP/{major}.{minor} {response.status} {response.reason}"]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        transport = request.transport
+        if transport is None:
+            raise ConnectionResetError("Connection lost")
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+
+class Latin1StreamResponse(_Latin1Head, web.StreamResponse):
+    """A ``StreamResponse`` for ``request`` whose reason and header values go out as latin-1."""
+
+    def __init__(self, request: web.BaseRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latin1_request = request
+
+
+class Latin1Response(_Latin1Head, web.Response):
+    """A ``Response`` for ``request`` whose reason and header values go out as latin-1."""
+
+    def __init__(self, request: web.BaseRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latin1_request = request
+
+
+# aiohttp: a response without a Server header gets the module global
+# ``aiohttp.web_response.SERVER_SOFTWARE`` (``Python/3.x aiohttp/3.y``), read when its headers
+# are prepared, for every response including the parser's own 400s. There is no option for it,
+# and a per-response hook would cost every response.
+assert "SERVER_SOFTWARE" in web.StreamResponse._prepare_headers.__code__.co_names and isinstance(
+    getattr(web_response, "SERVER_SOFTWARE", None), str
+), (
+    "aiohttp.web_response.SERVER_SOFTWARE no longer sets the default Server header: "
+    "aiodjango.server.identity needs a new way to set it"
+)
+
+
+def set_default_server_header(value: str) -> None:
+    """The ``Server`` header of every response of this process that sets none."""
+    web_response.SERVER_SOFTWARE = value  # type: ignore[attr-defined]
 
 
 # asgiref: ``async_to_sync`` called in a thread with no running loop looks for the loop to run

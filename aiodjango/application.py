@@ -30,14 +30,13 @@ from .lifted.db import watch_connections
 from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
+from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 from .wsgi.environ import URL_SCHEME
 
 #: The aiohttp app key under which the WSGI adapter of an application is kept.
 WSGI_HANDLER_KEY = web.AppKey("aiodjango_wsgi_handler", WSGIHandler)
-#: The WSGI adapter's options that Django's async views follow too.
-_SHARED_OPTIONS = frozenset(["url_scheme", "inbuf_overflow", "max_request_body_size"])
 
 
 def get_aio_application(
@@ -46,6 +45,7 @@ def get_aio_application(
     urlconf: str | ModuleType | None = None,
     script_name: str | None = None,
     include_static: bool = False,
+    server_header: str = DEFAULT_SERVER_HEADER,
     **handler_options: Any,
 ) -> web.Application:
     """Build the aiohttp ``Application`` that serves the Django project.
@@ -54,8 +54,9 @@ def get_aio_application(
     so WSGI middleware wrapped around it keeps working. ``urlconf`` overrides
     ``ROOT_URLCONF`` for finding coroutine views. ``script_name`` is the prefix the
     project is mounted under (default: ``FORCE_SCRIPT_NAME``); lifted views and the
-    WSGI application share it. ``handler_options`` go to :class:`~aiodjango.wsgi.WSGIHandler`
-    (``threads``, ``max_request_body_size``, ...).
+    WSGI application share it. ``server_header`` is the ``Server`` header of every
+    response of the process (no version numbers by default). ``handler_options`` go to
+    :class:`~aiodjango.wsgi.WSGIHandler` (``threads``, ``max_request_body_size``, ...).
     """
     if wsgi is None:
         wsgi = get_wsgi_application()
@@ -68,6 +69,7 @@ def get_aio_application(
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
+    set_server_header(server_header)
     url_scheme = handler_options.get("url_scheme")
     if url_scheme is not None:
         # The one scheme of every request, for lifted views as for the WSGI application.
@@ -75,10 +77,7 @@ def get_aio_application(
 
     if include_static:
         add_static_root(app.router)
-    django_async = DjangoAsyncHandler(
-        script_name=script_name,
-        **{key: value for key, value in handler_options.items() if key in _SHARED_OPTIONS},
-    )
+    django_async = DjangoAsyncHandler(handler, script_name=script_name, url_scheme=url_scheme)
     add_lifted_routes(
         app.router,
         handler,

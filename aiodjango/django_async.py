@@ -6,11 +6,14 @@ views (:func:`~aiodjango.routing.add_lifted_routes` adds them in Django's order)
 a view that awaits holds no thread. Around it, a small bridge does what an ASGI server would,
 the way the WSGI adapter does it:
 
-* the body is read on the loop before Django sees it (memory, then a spool, 413 over the
-  limit: :func:`aiodjango.wsgi.body.read_body`), and handed to Django as its body file;
+* the body is read on the loop before Django sees it, within the WSGI adapter's limits (its
+  size, the budget shared by all requests, the deadline:
+  :meth:`aiodjango.wsgi.WSGIHandler.receive_body`), and handed to Django as its body file;
 * the response is written by aiohttp: complete in one write, streamed block by block (sync
-  iterators one block per thread hop, never gathered in memory), a ``FileResponse`` of a
-  regular file with sendfile from the loop; HEAD, 204 and 304 send no body;
+  iterators one block per thread hop, never gathered in memory; a client that takes nothing
+  for the adapter's ``send_timeout`` is cut off), a ``FileResponse`` of a regular file with
+  sendfile from the loop; HEAD, 204 and 304 send no body; latin-1 header values go out as
+  latin-1, as on the WSGI path;
 * a client that goes away is told to Django as ``http.disconnect``: Django cancels the view
   and sends ``request_finished`` once.
 """
@@ -29,17 +32,17 @@ from typing import Any, Final
 
 import django
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from multidict import CIMultiDict
 
+from ._compat import Latin1Response, Latin1StreamResponse
 from .routing.resources import django_path
-from .wsgi.body import EMPTY_INPUT, InputStream, read_body
-from .wsgi.handler import DEFAULT_INBUF_OVERFLOW, DEFAULT_MAX_REQUEST_BODY_SIZE
-from .wsgi.sending import cut, plain, sendfile
+from .wsgi.body import EMPTY_INPUT, InputStream
+from .wsgi.handler import WSGIHandler
+from .wsgi.sending import SendDeadline, cut, plain, sendfile
 
 __all__ = ["DjangoAsyncHandler"]
 
@@ -69,43 +72,30 @@ class DjangoAsyncHandler:
     """An aiohttp handler that serves a request with Django's async handler, on the loop.
 
     ``script_name`` is the mount prefix; ``url_scheme`` forces ``request.scheme`` as the
-    WSGI adapter's option does; the body limits are the WSGI adapter's.
+    WSGI adapter's option does. Bodies are read by ``wsgi``, the project's WSGI adapter, within
+    its limits and its budget (shared with sync views); streamed responses follow its
+    ``send_timeout``.
     """
 
     def __init__(
-        self,
-        *,
-        script_name: str = "",
-        url_scheme: str | None = None,
-        inbuf_overflow: int = DEFAULT_INBUF_OVERFLOW,
-        max_request_body_size: int = DEFAULT_MAX_REQUEST_BODY_SIZE,
+        self, wsgi: WSGIHandler, *, script_name: str = "", url_scheme: str | None = None
     ) -> None:
         self._django = _BridgedASGIHandler()
+        self._wsgi = wsgi
         self._script_name = script_name
         self._url_scheme = url_scheme
-        self._inbuf_overflow = inbuf_overflow
-        self._max_body = max_request_body_size
         self._watch = _DisconnectWatch()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler: serve ``request`` with Django."""
         if not request.body_exists:
-            body, size = EMPTY_INPUT, 0
+            body, size, in_memory = EMPTY_INPUT, 0, True
         else:
-            try:
-                read = await read_body(request, self._inbuf_overflow, self._max_body)
-            except ConnectionError:
-                return plain(400, "Incomplete request body\n")
-            except HttpProcessingError:
-                response = plain(400, "Malformed request body\n")
-                response.force_close()
-                return response
-            if read is None:
-                response = plain(413, "Request body too large\n")
-                response.force_close()
-                return response
-            body, size = read
-        connection = _Connection(request, body, self._watch)
+            received = await self._wsgi.receive_body(request)
+            if isinstance(received, web.Response):
+                return received
+            body, size, in_memory = received
+        connection = _Connection(request, body, self._watch, self._wsgi.send_timeout)
         # The connection is receive and send at once; Django hands it back to the bridge.
         scope = self._scope(request, size)
         # handle(), not __call__(): without a ThreadSensitiveContext per request, Django's sync
@@ -127,7 +117,9 @@ class DjangoAsyncHandler:
                 await _cancel_on_42(django)
             raise
         finally:
-            body.close()  # Django closes it too, except when the request never reached it
+            # Django closes it too, except when the request never reached it; its bytes go
+            # back to the budget once the response is sent.
+            self._wsgi.close_body(body, size, in_memory)
         return connection.response
 
     def _scope(self, request: web.Request, size: int) -> dict[str, Any]:
@@ -169,12 +161,19 @@ class _Connection:
     :meth:`respond`; ``receive()`` itself only ever reports the client going away.
     """
 
-    __slots__ = ("aborted", "body", "request", "response", "watch")
+    __slots__ = ("aborted", "body", "request", "response", "send_timeout", "watch")
 
-    def __init__(self, request: web.Request, body: InputStream, watch: _DisconnectWatch) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        body: InputStream,
+        watch: _DisconnectWatch,
+        send_timeout: float,
+    ) -> None:
         self.request = request
         self.body = body
         self.watch = watch
+        self.send_timeout = send_timeout
         self.aborted = False
         #: What the aiohttp handler returns; Django always answers, this is the last resort.
         self.response: web.StreamResponse = plain(500, "Internal Server Error\n")
@@ -198,15 +197,29 @@ class _Connection:
         for cookie in response.cookies.values():
             headers.add("Set-Cookie", cookie.output(header="").strip())
         status, reason = response.status_code, response.reason_phrase
+        # Django allows latin-1 header values (PEP 3333's rule); aiohttp would send UTF-8.
+        latin1 = not reason.isascii() or not all(value.isascii() for value in headers.values())
         if isinstance(response, HttpResponse):
-            self.response = web.Response(
-                body=response.content, status=status, reason=reason, headers=headers
-            )
+            if latin1:
+                self.response = Latin1Response(
+                    request, body=response.content, status=status, reason=reason, headers=headers
+                )
+            else:
+                self.response = web.Response(
+                    body=response.content, status=status, reason=reason, headers=headers
+                )
             return
         if not isinstance(response, StreamingHttpResponse):
             raise TypeError(f"unknown kind of Django response: {response!r}")
-        stream = self.response = web.StreamResponse(status=status, reason=reason, headers=headers)
+        if latin1:
+            stream: web.StreamResponse = Latin1StreamResponse(
+                request, status=status, reason=reason, headers=headers
+            )
+        else:
+            stream = web.StreamResponse(status=status, reason=reason, headers=headers)
+        self.response = stream
         with_body = request.method != "HEAD" and status not in _NO_BODY_STATUSES
+        deadline = SendDeadline(request, self.send_timeout)
         try:
             await stream.prepare(request)
             if with_body:
@@ -216,13 +229,24 @@ class _Connection:
                 else:
                     async with contextlib.aclosing(_blocks(response)) as blocks:
                         async for block in blocks:
+                            deadline.writing()
                             await stream.write(block)
+                            deadline.idle()  # waiting for the view is not the client's fault
             await stream.write_eof()
         except ConnectionError:
-            pass  # the client has gone; Django still closes the response
+            pass  # the client has gone, or the deadline cut it off; Django closes the response
         except Exception:
             logger.exception("Sending the response to %s %s failed", request.method, request.path)
             cut(request, stream)
+        finally:
+            deadline.cancel()
+            if deadline.expired:  # also when aiohttp cancels the handler of the lost connection
+                logger.info(
+                    "%s %s: the client took nothing for %g s; response cut",
+                    request.method,
+                    request.path,
+                    self.send_timeout,
+                )
 
 
 class _DjangoRequest(ASGIRequest):

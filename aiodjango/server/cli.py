@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from aiohttp import web
@@ -25,13 +25,43 @@ from aiohttp import web
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .exit import leave_stuck_threads_behind
-from .serving import Server, add_static_routes, configure_server
+from .identity import DEFAULT_SERVER_HEADER
+from .serving import (
+    DEFAULT_HOST,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    Server,
+    add_static_routes,
+    configure_server,
+)
+from .values import (
+    bounded_int,
+    octal_mode,
+    positive_seconds,
+    seconds,
+    show_size,
+    size,
+    static_route,
+)
+
+__all__ = [
+    "EXIT_USAGE",
+    "UsageError",
+    "bounded_int",
+    "build_parser",
+    "load_application",
+    "main",
+    "make_server",
+    "octal_mode",
+    "positive_seconds",
+    "seconds",
+    "show_size",
+    "size",
+    "static_route",
+]
 
 EXIT_USAGE = 2
 
 logger = logging.getLogger("aiodjango.server")
-
-_SIZE_SUFFIXES = {"k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 class UsageError(Exception):
@@ -45,77 +75,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def size(text: str) -> int:
-    """Parse a byte count: a plain integer, or one suffixed with K, M or G (powers of 1024)."""
-    number, multiplier = text.strip(), 1
-    if number[-1:].lower() in _SIZE_SUFFIXES:
-        number, multiplier = number[:-1], _SIZE_SUFFIXES[number[-1].lower()]
-    try:
-        value = int(number) * multiplier
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a size cannot be negative: {text!r}")
-    return value
-
-
-def show_size(value: int) -> str:
-    """Write a byte count the way :func:`size` reads it, with the largest exact suffix."""
-    for suffix, multiplier in reversed(_SIZE_SUFFIXES.items()):
-        if value and value % multiplier == 0:
-            return f"{value // multiplier}{suffix.upper()}"
-    return str(value)
-
-
 def _handler_default(name: str) -> Any:
     """WSGIHandler's default for one option, shown in --help."""
     return inspect.signature(WSGIHandler).parameters[name].default
-
-
-def octal_mode(text: str) -> int:
-    """Parse file permissions written in octal, like ``600`` or ``0o660``."""
-    try:
-        mode = int(text, 8)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an octal file mode: {text!r}") from None
-    if not 0 <= mode <= 0o777:
-        raise argparse.ArgumentTypeError(f"file mode out of range: {text!r}")
-    return mode
-
-
-def static_route(text: str) -> tuple[str, str]:
-    """Parse ``/url=directory``."""
-    prefix, equals, directory = text.partition("=")
-    if not equals or not prefix.startswith("/") or not directory:
-        raise argparse.ArgumentTypeError(f"expected /url=directory, got {text!r}")
-    return prefix, directory
-
-
-def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
-    """A parser of integers from ``low`` to ``high`` (no upper bound if None)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low or (high is not None and value > high):
-            limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise argparse.ArgumentTypeError(f"must be {limits}: {text!r}")
-        return value
-
-    return parse
-
-
-def seconds(text: str) -> float:
-    """Parse a duration in seconds, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
 
 
 def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
@@ -139,7 +101,12 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     listen = parser.add_argument_group("listening")
-    listen.add_argument("--host", default="0.0.0.0", help="address to bind (default: %(default)s)")
+    listen.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to bind (default: %(default)s, every interface: reachable from other "
+        "machines; use 127.0.0.1 behind a proxy on this machine)",
+    )
     listen.add_argument(
         "-p",
         "--port",
@@ -170,6 +137,20 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="on SIGINT/SIGTERM, how long requests in flight may take to finish "
         "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--keepalive-timeout",
+        type=positive_seconds,
+        default=DEFAULT_KEEPALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection idle, or still sending a request's headers, for this long "
+        "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--server-header",
+        metavar="TEXT",
+        help=f"the Server header of every response (default: {DEFAULT_SERVER_HEADER}, "
+        "without version numbers)",
     )
 
     serving = parser.add_argument_group("serving")
@@ -215,6 +196,42 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
         metavar="SIZE",
         help="larger request bodies get 413 without reaching the application "
         f"(default: {show_size(_handler_default('max_request_body_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-size",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held at once by all requests, in memory and on disk; past "
+        f"it, 503 (default: {show_size(_handler_default('max_request_bodies_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-in-memory",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held in memory at once by all requests; past it, bodies go "
+        f"to temporary files (default: "
+        f"{show_size(_handler_default('max_request_bodies_in_memory'))})",
+    )
+    serving.add_argument(
+        "--body-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="time a request body may take to arrive, plus one second per --body-min-rate "
+        f"bytes received; past it, 408 (default: {_handler_default('body_timeout')})",
+    )
+    serving.add_argument(
+        "--body-min-rate",
+        type=bounded_int(0),
+        metavar="BYTES",
+        help="bytes per second that earn a request body one more second; 0: the body "
+        f"timeout is a fixed deadline (default: {_handler_default('body_min_rate')})",
+    )
+    serving.add_argument(
+        "--send-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="cut a streamed response whose client takes nothing for this long, releasing "
+        f"its worker thread (default: {_handler_default('send_timeout')})",
     )
 
     logs = parser.add_argument_group("logging (to stderr)")
@@ -290,6 +307,8 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         "unix_socket_perms": args.unix_socket_perms,
         "backlog": args.backlog,
         "shutdown_timeout": args.shutdown_timeout,
+        "keepalive_timeout": args.keepalive_timeout,
+        "server_header": args.server_header,
     }
     handler_kwargs = {
         name: value
@@ -298,6 +317,11 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
             ("url_scheme", args.url_scheme),
             ("inbuf_overflow", args.inbuf_overflow),
             ("max_request_body_size", args.max_request_body_size),
+            ("max_request_bodies_size", args.max_request_bodies_size),
+            ("max_request_bodies_in_memory", args.max_request_bodies_in_memory),
+            ("body_timeout", args.body_timeout),
+            ("body_min_rate", args.body_min_rate),
+            ("send_timeout", args.send_timeout),
         )
         if value is not None
     }

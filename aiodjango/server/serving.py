@@ -36,9 +36,23 @@ from aiohttp.typedefs import Handler
 
 from ..wsgi import WSGIHandler, add_wsgi_route
 from .exit import exit_now
+from .identity import (
+    DEFAULT_SERVER_HEADER,
+    check_server_header,
+    chosen_server_header,
+    set_server_header,
+)
 from .websockets import close_websockets_on_shutdown
 
-__all__ = ["Server", "add_static_routes", "configure_server", "describe_address", "serve"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_KEEPALIVE_TIMEOUT",
+    "Server",
+    "add_static_routes",
+    "configure_server",
+    "describe_address",
+    "serve",
+]
 
 logger = logging.getLogger("aiodjango.server")
 
@@ -52,6 +66,12 @@ StaticRoute = tuple[str, "str | os.PathLike[str]"]
 #: A zero-argument callback run once at shutdown; it may be a coroutine function.
 FinishCallback = Callable[[], object]
 
+#: The address listened on by default: every interface, as gunicorn and aiohttp do.
+DEFAULT_HOST = "0.0.0.0"
+#: Seconds a connection may stay idle, or take to send a request's headers, before it is
+#: closed: the header timeout against slowloris clients (nginx's keepalive_timeout).
+DEFAULT_KEEPALIVE_TIMEOUT = 75.0
+
 # The keyword arguments configure_server() passes on to WSGIHandler, known once.
 _HANDLER_OPTIONS = frozenset(
     name
@@ -63,7 +83,7 @@ _HANDLER_OPTIONS = frozenset(
 def configure_server(
     application: WSGIApplication,
     *,
-    host: str = "0.0.0.0",
+    host: str = DEFAULT_HOST,
     port: int = 8080,
     unix_socket: str | os.PathLike[str] | None = None,
     unix_socket_perms: int = 0o600,
@@ -75,6 +95,8 @@ def configure_server(
     on_finish: Iterable[FinishCallback] = (),
     script_name: str = "",
     shutdown_timeout: float = 60.0,
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
+    server_header: str | None = None,
     **handler_kwargs: Any,
 ) -> Server:
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
@@ -114,6 +136,8 @@ def configure_server(
         socket=socket,
         backlog=backlog,
         shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
+        server_header=server_header,
     )
 
 
@@ -172,22 +196,30 @@ class Server:
 
     Listen on ``socket`` if given (an already bound socket; the caller owns it), else on the
     unix socket ``unix_socket``, else on TCP ``host``:``port`` (``port=0`` picks a free port:
-    read :attr:`addresses` or :attr:`port` after :meth:`start`). ``access_log_class`` and
-    ``access_log`` go to :class:`aiohttp.web.AppRunner` (``runserver`` logs requests the way
-    Django's does).
+    read :attr:`addresses` or :attr:`port` after :meth:`start`). The default host, 0.0.0.0,
+    is every interface: bind 127.0.0.1 behind a proxy on the same machine.
+
+    ``keepalive_timeout`` closes a connection idle, or still sending a request's headers, for
+    that many seconds. ``server_header`` is the ``Server`` header of every response of the
+    process, set when the server starts (default: the value chosen already, for instance by
+    ``get_aio_application()``, else ``"aiodjango"``, without version numbers).
+    ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
+    (``runserver`` logs requests the way Django's does).
     """
 
     def __init__(
         self,
         app: web.Application,
         *,
-        host: str = "0.0.0.0",
+        host: str = DEFAULT_HOST,
         port: int = 8080,
         unix_socket: str | os.PathLike[str] | None = None,
         unix_socket_perms: int = 0o600,
         socket: socket_module.socket | None = None,
         backlog: int = 1024,
         shutdown_timeout: float = 60.0,
+        keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
+        server_header: str | None = None,
         access_log_class: type[AbstractAccessLogger] | None = None,
         access_log: logging.Logger | None = None,
     ) -> None:
@@ -195,6 +227,11 @@ class Server:
             raise ValueError("give unix_socket or socket, not both")
         if shutdown_timeout < 0:
             raise ValueError(f"shutdown_timeout must be >= 0, not {shutdown_timeout!r}")
+        if not 0 < keepalive_timeout < float("inf"):
+            raise ValueError(f"keepalive_timeout must be > 0 seconds, not {keepalive_timeout!r}")
+        if server_header is not None:
+            check_server_header(server_header)
+        self._server_header = server_header
         self.app = app
         self.shutdown_timeout = shutdown_timeout
         self._host = host
@@ -213,7 +250,9 @@ class Server:
             access["access_log_class"] = access_log_class
         if access_log is not None:
             access["access_log"] = access_log
-        self._runner = web.AppRunner(app, shutdown_timeout=shutdown_timeout, **access)
+        self._runner = web.AppRunner(
+            app, shutdown_timeout=shutdown_timeout, keepalive_timeout=keepalive_timeout, **access
+        )
 
     @property
     def addresses(self) -> list[Address]:
@@ -242,6 +281,10 @@ class Server:
         """Start listening; raise OSError naming the address if it cannot be used."""
         if self._started:
             raise RuntimeError("this server was already started")
+        if self._server_header is not None:
+            set_server_header(self._server_header)
+        elif chosen_server_header() is None:
+            set_server_header(DEFAULT_SERVER_HEADER)
         await self._runner.setup()
         self._started = True
         try:

@@ -1,10 +1,12 @@
 """The WSGI adapter: serve any PEP 3333 application (Django, Flask, a bare callable) from aiohttp.
 
 A request takes three steps. On the event loop, the whole body is read (memory, then a temporary
-file, so a slow client never holds a thread) and the environ is built. On one worker thread, the
+file, within a budget shared by all requests and a deadline, so a slow client never holds a
+thread) and the environ is built. On one worker thread, the
 application is called, its body iterated and its ``close()`` called, exactly once. Back on the
 loop, what the thread produced is written (:mod:`aiodjango.wsgi.sending`): a complete body in one
-write, a regular file with sendfile, anything else block by block through a bounded buffer.
+write, a regular file with sendfile, anything else block by block through a bounded buffer, with
+a deadline on each write so that a client that stops reading releases its thread.
 """
 
 from __future__ import annotations
@@ -23,20 +25,25 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .body import EMPTY_INPUT, InputStream, read_body
+from .body import EMPTY_INPUT, BodyBudget, BodyRefused, InputStream, NoRoom, read_body
 from .environ import make_environ
-from .exchange import ClientGone, Exchange, FileWrapper, LoopWaker
-from .sending import plain, send_file, stream
+from .exchange import STARTED, WAITING, ClientGone, Exchange, FileWrapper, LoopWaker
+from .sending import plain, respond
 from .workers import WorkerThreads
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication, WSGIEnvironment
 
 __all__ = [
+    "DEFAULT_BODY_MIN_RATE",
+    "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_INBUF_OVERFLOW",
     "DEFAULT_MAX_QUEUED",
+    "DEFAULT_MAX_REQUEST_BODIES_IN_MEMORY",
+    "DEFAULT_MAX_REQUEST_BODIES_SIZE",
     "DEFAULT_MAX_REQUEST_BODY_SIZE",
     "DEFAULT_OUTBUF_OVERFLOW",
+    "DEFAULT_SEND_TIMEOUT",
     "DEFAULT_THREADS",
     "RETRY_AFTER",
     "WSGIHandler",
@@ -52,8 +59,18 @@ DEFAULT_INBUF_OVERFLOW: Final = 512 * 1024
 """Request bodies larger than this are spooled to a temporary file instead of memory."""
 DEFAULT_MAX_REQUEST_BODY_SIZE: Final = 1024**3
 """Request bodies larger than this get 413 without reaching the application."""
+DEFAULT_MAX_REQUEST_BODIES_SIZE: Final = 2 * 1024**3
+"""Request body bytes held at once by all requests (memory and disk); past it, 503."""
+DEFAULT_MAX_REQUEST_BODIES_IN_MEMORY: Final = 64 * 1024**2
+"""Request body bytes held in memory at once by all requests; past it, bodies go to disk."""
+DEFAULT_BODY_TIMEOUT: Final = 20.0
+"""Seconds a request body may take, plus one per ``DEFAULT_BODY_MIN_RATE`` bytes received."""
+DEFAULT_BODY_MIN_RATE: Final = 500
+"""Bytes per second that earn a request body one more second (Apache's mod_reqtimeout rule)."""
 DEFAULT_OUTBUF_OVERFLOW: Final = 4 * 1024**2
 """A streaming worker waits while more than this many response bytes are queued unsent."""
+DEFAULT_SEND_TIMEOUT: Final = 30.0
+"""A streamed response whose client takes nothing for this many seconds is cut off."""
 DEFAULT_MAX_QUEUED: Final = 128
 """Requests that may wait for a worker thread; past that, new ones get 503 at once."""
 RETRY_AFTER: Final = "1"
@@ -78,6 +95,11 @@ class WSGIHandler:
         max_request_body_size: int = DEFAULT_MAX_REQUEST_BODY_SIZE,
         outbuf_overflow: int = DEFAULT_OUTBUF_OVERFLOW,
         max_queued: int = DEFAULT_MAX_QUEUED,
+        max_request_bodies_size: int = DEFAULT_MAX_REQUEST_BODIES_SIZE,
+        max_request_bodies_in_memory: int = DEFAULT_MAX_REQUEST_BODIES_IN_MEMORY,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        body_min_rate: int = DEFAULT_BODY_MIN_RATE,
+        send_timeout: float = DEFAULT_SEND_TIMEOUT,
         multiprocess: bool = False,
     ) -> None:
         if url_scheme not in (None, "http", "https"):
@@ -88,9 +110,19 @@ class WSGIHandler:
             ("max_request_body_size", max_request_body_size, 0),
             ("outbuf_overflow", outbuf_overflow, 0),
             ("max_queued", max_queued, 0),
+            ("max_request_bodies_size", max_request_bodies_size, 0),
+            ("max_request_bodies_in_memory", max_request_bodies_in_memory, 0),
+            ("body_min_rate", body_min_rate, 0),
         ):
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, duration in (("body_timeout", body_timeout), ("send_timeout", send_timeout)):
+            if (
+                not isinstance(duration, (int, float))
+                or isinstance(duration, bool)
+                or not 0 < duration < float("inf")
+            ):
+                raise ValueError(f"{name} must be a number of seconds > 0, got {duration!r}")
         self.application = application
         self._own_executor: WorkerThreads | None = None
         self._dispatch: Callable[..., object]
@@ -104,6 +136,10 @@ class WSGIHandler:
         self._inbuf_overflow = inbuf_overflow
         self._max_body = max_request_body_size
         self._outbuf_overflow = outbuf_overflow
+        self._budget = BodyBudget(max_request_bodies_size, max_request_bodies_in_memory)
+        self._body_timeout = float(body_timeout)
+        self._body_min_rate = body_min_rate
+        self._send_timeout = float(send_timeout)
         # Requests handed to the executor and not finished there yet; past ``threads`` of them,
         # they are waiting for a thread.
         self._busy = 0
@@ -158,7 +194,9 @@ class WSGIHandler:
         """Answer ``Expect: 100-continue`` with a refusal at once when the body would be."""
         length = request.content_length
         if length is not None and length > self._max_body:
-            return self._too_large()
+            return self._refuse(413, "Request body too large\n")
+        if length is not None and length > self._budget.room():
+            return self._refuse(503, NoRoom().args[0])
         if self._busy >= self._capacity:
             return self._overloaded()
         if request.version == HttpVersion11:
@@ -172,26 +210,19 @@ class WSGIHandler:
         if self._busy >= self._capacity:
             return self._overloaded()
         if not request.body_exists:  # most requests: no coroutine to run for the body
-            body, size = EMPTY_INPUT, 0
+            body, size, in_memory = EMPTY_INPUT, 0, True
         else:
-            try:
-                read = await read_body(request, self._inbuf_overflow, self._max_body)
-            except ConnectionError:  # the client went away mid-upload
-                return plain(400, "Incomplete request body\n")
-            except HttpProcessingError:  # the body's framing broke mid-way
-                response = plain(400, "Malformed request body\n")
-                response.force_close()
-                return response
-            if read is None:
-                return self._too_large()
-            body, size = read
+            received = await self.receive_body(request)
+            if isinstance(received, web.Response):
+                return received
+            body, size, in_memory = received
         try:
             environ = make_environ(self._base_environ, request, script_name, body, size)
         except BaseException:
-            body.close()
+            self.close_body(body, size, in_memory)
             raise
         if self._busy >= self._capacity:
-            body.close()
+            self.close_body(body, size, in_memory)
             return self._overloaded()
         exchange = Exchange(
             self._waker(asyncio.get_running_loop()),
@@ -200,36 +231,63 @@ class WSGIHandler:
             self._release,
         )
         try:
-            self._dispatch(self._work, environ, exchange, body)
+            self._dispatch(self._work, environ, exchange, body, size, in_memory)
         except RuntimeError:  # the executor is shut down: the server is stopping
-            body.close()
+            self.close_body(body, size, in_memory)
             return plain(503, "Server shutting down\n")
         self._busy += 1
         try:
             await exchange.waiter
-            if exchange.cond is not None:
-                return await stream(request, exchange)
-            if exchange.failed:
-                exchange.drop_file()
-                return plain(500, "Internal Server Error\n")
-            if exchange.file is not None:
-                return await send_file(request, exchange)
-            response = web.Response(
-                body=exchange.body,
-                status=exchange.status,
-                reason=exchange.reason,
-                headers=exchange.headers,
-            )
-            if len(exchange.body) < (exchange.content_length or 0) and exchange.body_allowed:
-                response.force_close()  # shorter than declared: the client must see the end
-            return response
+            return await respond(request, exchange, self._send_timeout)
         except BaseException:
             exchange.abandon()
             raise
 
+    # The request body, read on the loop; Django's async views read theirs here too.
+
+    @property
+    def send_timeout(self) -> float:
+        """Seconds a streamed response may wait for its client to take anything."""
+        return self._send_timeout
+
+    async def receive_body(
+        self, request: web.BaseRequest
+    ) -> tuple[InputStream, int, bool] | web.Response:
+        """Read the body of ``request`` within this adapter's limits: its size, the budget
+        shared by all requests, the deadline. Return it with its size and whether it is in
+        memory (give it back with :meth:`close_body`), or the response refusing it."""
+        try:
+            return await read_body(
+                request,
+                self._inbuf_overflow,
+                self._max_body,
+                self._budget,
+                self._body_timeout,
+                self._body_min_rate,
+            )
+        except BodyRefused as refused:
+            return self._refuse(refused.status, refused.args[0])
+        except ConnectionError:  # the client went away mid-upload
+            return plain(400, "Incomplete request body\n")
+        except HttpProcessingError:  # the body's framing broke mid-way
+            return self._refuse(400, "Malformed request body\n")
+
+    def close_body(self, body: InputStream, size: int, in_memory: bool) -> None:
+        """Close a body :meth:`receive_body` read and give its bytes back (from any thread)."""
+        body.close()
+        if size:
+            self._budget.give_back(size, size if in_memory else 0)
+
     # The worker thread: call, iterate, close.
 
-    def _work(self, environ: WSGIEnvironment, exchange: Exchange, body: InputStream) -> None:
+    def _work(
+        self,
+        environ: WSGIEnvironment,
+        exchange: Exchange,
+        body: InputStream,
+        size: int,
+        in_memory: bool,
+    ) -> None:
         try:
             result = self.application(environ, exchange.start_response)
         except BaseException as exc:
@@ -247,12 +305,13 @@ class WSGIHandler:
                     except BaseException as exc:
                         self._fail(exchange, environ, exc)
         finally:
-            body.close()
+            self.close_body(body, size, in_memory)
             exchange.finish()
 
     @staticmethod
     def _consume(result: Iterable[bytes], exchange: Exchange) -> None:
-        if not exchange.sent:
+        state = exchange.state
+        if state is STARTED or state is WAITING:
             kind = type(result)
             # Complete already (a list, a Django HttpResponse): one hop, one write.
             if kind is list or kind is tuple or getattr(result, "streaming", None) is False:
@@ -263,11 +322,10 @@ class WSGIHandler:
         for block in result:
             if block and not exchange.push(block):
                 break
-        if exchange.cond is None:
-            exchange.complete(b"")
+        exchange.end()
 
     def _fail(self, exchange: Exchange, environ: WSGIEnvironment, exc: BaseException) -> None:
-        exchange.failed = True
+        exchange.fail()
         if isinstance(exc, ClientGone):
             return
         logger.error(
@@ -282,8 +340,12 @@ class WSGIHandler:
     # Refusals, sent without involving a worker thread.
 
     @staticmethod
-    def _too_large() -> web.Response:
-        response = plain(413, "Request body too large\n")
+    def _refuse(status: int, text: str) -> web.Response:
+        """Refuse a body that will not be read to its end; the connection closes after it."""
+        if status == 503:
+            response = plain(status, text, **{"Retry-After": RETRY_AFTER})
+        else:
+            response = plain(status, text)
         response.force_close()  # the rest of the body is not worth reading
         return response
 

@@ -63,6 +63,22 @@ def test_help_lists_every_option() -> None:
         assert flag in result.stdout
 
 
+def test_help_says_the_default_host_is_every_interface() -> None:
+    result = run_cli("--help")
+    text = " ".join(result.stdout.split())
+    assert "(default: 0.0.0.0, every interface" in text
+    for flag in (
+        "--keepalive-timeout",
+        "--server-header",
+        "--max-request-bodies-size",
+        "--max-request-bodies-in-memory",
+        "--body-timeout",
+        "--body-min-rate",
+        "--send-timeout",
+    ):
+        assert flag in result.stdout
+
+
 @pytest.mark.parametrize(
     ("target", "fragments"),
     [
@@ -90,6 +106,10 @@ def test_a_bad_application_is_one_line_and_status_2(target: str, fragments: list
         (["--script-name", "/ends/with/slash/"], ["script_name"]),
         (["--max-request-body-size", "ten"], ["--max-request-body-size", "'ten'"]),
         (["--threads", "0"], ["--threads"]),
+        (["--send-timeout", "0"], ["--send-timeout", "more than 0"]),
+        (["--body-timeout", "inf"], ["--body-timeout"]),
+        (["--keepalive-timeout", "-1"], ["--keepalive-timeout"]),
+        (["--server-header", "bad\tname"], ["server_header", "visible ASCII"]),
         (["--no-such-flag"], ["--no-such-flag"]),
     ],
 )

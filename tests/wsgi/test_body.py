@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.support.servers import MakeServed
+from tests.support.waiting import settle
 
 from .apps import hello
 
@@ -124,3 +127,63 @@ async def test_client_vanishing_mid_upload_never_reaches_the_app(serve_wsgi: Mak
     response = await served.client.get("/next")
     assert response.status == 200
     assert calls == ["/next"]
+
+
+async def test_bodies_share_one_budget_and_give_it_back(serve_wsgi: MakeServed) -> None:
+    """Bodies held at once count against one budget: a body that does not fit gets 503 with
+    Retry-After, announced (with or without Expect: 100-continue) or found while reading;
+    once the requests are done the budget is whole again."""
+    release = threading.Event()
+
+    def held(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        release.wait(10)  # the body stays held while the application runs
+        return digest(environ, start_response)
+
+    served = await serve_wsgi(held, max_request_bodies_size=1000, inbuf_overflow=300)
+    budget = served.handler._budget
+    first = asyncio.ensure_future(served.client.post("/a", data=b"a" * 600))
+    assert await settle(lambda: budget.held == 600)
+    assert budget.in_memory == 0  # past inbuf_overflow: on disk
+    announced = await served.client.post("/b", data=b"b" * 500)
+    assert announced.status == 503 and announced.headers["Retry-After"] == "1"
+    found = await served.client.post("/c", data=chunks(b"c" * 500, 100))
+    assert found.status == 503
+    reader, writer = await asyncio.open_connection(*served.address)
+    try:
+        writer.write(
+            b"POST /d HTTP/1.1\r\nHost: h\r\nContent-Length: 500\r\n"
+            b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        refusal = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert refusal.startswith(b"HTTP/1.1 503")
+    finally:
+        writer.close()
+    assert budget.held == 600
+    release.set()
+    assert (await first).status == 200
+    assert await settle(lambda: budget.held == 0 and budget.in_memory == 0)
+    fits = await served.client.post("/e", data=b"e" * 1000)
+    assert fits.status == 200 and (await fits.json())["size"] == 1000
+
+
+async def test_bodies_past_the_memory_limit_go_to_disk(serve_wsgi: MakeServed) -> None:
+    release = threading.Event()
+    seen: list[bool] = []
+
+    def held(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        seen.append(isinstance(stream, io.BytesIO))
+        release.wait(10)
+        return digest(environ, start_response)
+
+    served = await serve_wsgi(held, max_request_bodies_in_memory=150, inbuf_overflow=1000)
+    budget = served.handler._budget
+    first = asyncio.ensure_future(served.client.post("/a", data=b"a" * 100))
+    assert await settle(lambda: budget.in_memory == 100)
+    second = asyncio.ensure_future(served.client.post("/b", data=b"b" * 100))  # 200 > 150
+    assert await settle(lambda: budget.held == 200)
+    assert budget.in_memory == 100
+    release.set()
+    assert [(await first).status, (await second).status] == [200, 200]
+    assert seen == [True, False]
+    assert await settle(lambda: budget.held == 0 and budget.in_memory == 0)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Iterator
 
 from aiohttp import WSMsgType, web
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 GATE_ENV = "RELIABILITY_GATE"
 #: The longest a gate holds a request; a test that never opens it still ends.
 GATE_LIMIT = 60.0
 ENTERED = "entered the gate"
+STREAM_CLOSED = "stream closed"
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -33,6 +35,22 @@ def work(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 def body_size(request: HttpRequest) -> HttpResponse:
     return HttpResponse(str(len(request.body)))
+
+
+def stream(request: HttpRequest) -> StreamingHttpResponse:
+    """A large download (1 GiB by default, ``?mib=N``), produced block by block; prints a line
+    when it is closed, however it ended."""
+    mib = int(request.GET.get("mib", "1024"))
+
+    def blocks() -> Iterator[bytes]:
+        block = b"s" * 65536
+        try:
+            for _ in range(mib * 16):
+                yield block
+        finally:
+            print(STREAM_CLOSED, flush=True)
+
+    return StreamingHttpResponse(blocks(), content_type="application/octet-stream")
 
 
 def _gate_open() -> bool:
