@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ROOT, ServerProcess, StartServer, environment, free_port
+from tests.support.example import prepare_example_project
+from tests.support.processes import ServerProcess, StartServer, free_port
 
 
 @pytest.fixture
 def example_project(tmp_path: Path) -> Path:
     """A migrated copy of the example project with its demo users, so tests may edit its files."""
-    copy = tmp_path / "example_project"
-    shutil.copytree(
-        ROOT / "example_project",
-        copy,
-        ignore=shutil.ignore_patterns("db.sqlite3", "staticfiles", "__pycache__"),
-    )
-    for command in (["migrate", "--noinput", "-v", "0"], ["create_demo_users"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=copy,
-            env=environment(),
-            check=True,
-            timeout=120,
-            stdout=subprocess.DEVNULL,
-        )
-    return copy
+    return prepare_example_project(tmp_path / "example_project")
 
 
 @pytest.fixture

@@ -21,22 +21,18 @@ import pytest
 from playwright.async_api import Browser, expect
 from yarl import URL
 
-from tests.support.processes import ROOT, ServerProcess, StartServer, environment, free_port
+from tests.support.example import PASSWORD, base, logged_in, prepare_example_project
+from tests.support.processes import ServerProcess, StartServer, environment, free_port
 from tests.support.redis import RedisServer
 
 pytestmark = pytest.mark.timeout(180)
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-PASSWORD = "aiodjango-demo"
 #: Signs of an exception nobody handled, in a server's output.
 UNHANDLED = (
     "Task exception was never retrieved",
     "Error handling request",
     "Exception in callback",
 )
-
-
-def base(server: ServerProcess) -> str:
-    return f"http://127.0.0.1:{server.port}"
 
 
 @dataclass
@@ -51,25 +47,7 @@ class Cluster:
 def prepared_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example project, migrated, with its demo users and collected static files, once."""
     copy = tmp_path_factory.mktemp("prepared") / "example_project"
-    shutil.copytree(
-        ROOT / "example_project",
-        copy,
-        ignore=shutil.ignore_patterns("db.sqlite3", "staticfiles", "__pycache__"),
-    )
-    for command in (
-        ["migrate", "--noinput", "-v", "0"],
-        ["create_demo_users"],
-        ["collectstatic", "--noinput", "-v", "0"],
-    ):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=copy,
-            env=environment(),
-            check=True,
-            timeout=120,
-            stdout=subprocess.DEVNULL,
-        )
-    return copy
+    return prepare_example_project(copy, collectstatic=True)
 
 
 @pytest.fixture
@@ -112,20 +90,6 @@ async def cluster(
             async with client.get(f"{base(master)}/api/clock/") as response:
                 assert response.status == 200
     return cluster
-
-
-async def logged_in(server: ServerProcess, username: str) -> aiohttp.ClientSession:
-    """A client logged in through Django's login form; its cookie works on both masters."""
-    client = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with client.get(f"{base(server)}/accounts/login/") as response:
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await response.text())
-    assert token is not None
-    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token[1]}
-    async with client.post(
-        f"{base(server)}/accounts/login/", data=form, allow_redirects=False
-    ) as response:
-        assert response.status == 302, await response.text()
-    return client
 
 
 @pytest.fixture

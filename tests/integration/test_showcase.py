@@ -13,29 +13,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.support.example import PASSWORD, base, logged_in
 from tests.support.processes import ServerProcess, environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
-PASSWORD = "aiodjango-demo"
-
-
-def base(server: ServerProcess) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
-async def logged_in(server: ServerProcess, username: str) -> aiohttp.ClientSession:
-    """A client session logged in through Django's login form, CSRF token and all."""
-    client = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    async with client.get(f"{base(server)}/accounts/login/") as response:
-        page = await response.text()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token is not None
-    form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token[1]}
-    async with client.post(
-        f"{base(server)}/accounts/login/", data=form, allow_redirects=False
-    ) as response:
-        assert response.status == 302, await response.text()
-    return client
 
 
 @pytest.fixture
