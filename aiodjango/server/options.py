@@ -1,0 +1,223 @@
+"""The command line's options, one group per concern; :func:`build_parser` puts them together.
+
+Each option maps to an argument of :func:`~aiodjango.server.configure_server` (or of
+:class:`~aiodjango.server.Server`); their values are parsed by :mod:`aiodjango.server.values`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from typing import Any, NoReturn
+
+from .. import __version__
+from ..wsgi import WSGIHandler
+from .identity import DEFAULT_SERVER_HEADER
+from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT
+from .values import (
+    bounded_int,
+    octal_mode,
+    positive_seconds,
+    seconds,
+    show_size,
+    size,
+    static_route,
+)
+
+__all__ = ["EXIT_USAGE", "build_parser"]
+
+#: The exit status of a command line that cannot be used.
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (usage lives in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _handler_default(name: str) -> Any:
+    """WSGIHandler's default for one option, shown in --help."""
+    return inspect.signature(WSGIHandler).parameters[name].default
+
+
+def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
+    """The command line's options; each maps to an argument of configure_server()."""
+    parser = _Parser(
+        prog=prog,
+        description="Serve a WSGI application (Django, Flask, any PEP 3333 callable) on aiohttp.",
+        epilog=(
+            "example:\n"
+            "  aiodjango-serve --port 8000 --static /static=staticfiles mysite.wsgi:application\n\n"
+            "SIZE is a number of bytes, optionally with a K, M or G suffix (powers of 1024)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "application",
+        metavar="module:attr",
+        help="the WSGI application, e.g. mysite.wsgi:application, imported with the current "
+        "directory on sys.path; an aiohttp Application (get_aio_application()) is served as is",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+
+    add_listening_options(parser)
+    add_serving_options(parser)
+    add_logging_options(parser)
+    return parser
+
+
+def add_listening_options(parser: argparse.ArgumentParser) -> None:
+    """Where and how long to listen: address, socket, backlog, timeouts, the Server header."""
+    listen = parser.add_argument_group("listening")
+    listen.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="address to bind (default: %(default)s, every interface: reachable from other "
+        "machines; use 127.0.0.1 behind a proxy on this machine)",
+    )
+    listen.add_argument(
+        "-p",
+        "--port",
+        type=bounded_int(0, 65535),
+        default=8080,
+        help="TCP port; 0 picks a free one (default: %(default)s)",
+    )
+    listen.add_argument(
+        "--unix-socket", metavar="PATH", help="listen on this unix socket instead of TCP"
+    )
+    listen.add_argument(
+        "--unix-socket-perms",
+        type=octal_mode,
+        default=0o600,
+        metavar="MODE",
+        help="permissions of the unix socket, in octal (default: 600)",
+    )
+    listen.add_argument(
+        "--backlog",
+        type=bounded_int(1),
+        default=1024,
+        help="connections waiting to be accepted (default: %(default)s)",
+    )
+    listen.add_argument(
+        "--shutdown-timeout",
+        type=seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="on SIGINT/SIGTERM, how long requests in flight may take to finish "
+        "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--keepalive-timeout",
+        type=positive_seconds,
+        default=DEFAULT_KEEPALIVE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection idle, or still sending a request's headers, for this long "
+        "(default: %(default)s)",
+    )
+    listen.add_argument(
+        "--server-header",
+        metavar="TEXT",
+        help=f"the Server header of every response (default: {DEFAULT_SERVER_HEADER}, "
+        "without version numbers)",
+    )
+
+
+def add_serving_options(parser: argparse.ArgumentParser) -> None:
+    """What is served and within which limits: static files, the mount, threads, bodies."""
+    serving = parser.add_argument_group("serving")
+    serving.add_argument(
+        "--static",
+        type=static_route,
+        action="append",
+        default=[],
+        metavar="/URL=DIR",
+        help="serve the files in DIR under /URL (repeatable)",
+    )
+    serving.add_argument(
+        "--static-cors",
+        metavar="ORIGIN",
+        help="send Access-Control-Allow-Origin: ORIGIN (an origin or *) with the --static "
+        "files, and only with them (default: none)",
+    )
+    serving.add_argument(
+        "--script-name",
+        default="",
+        help="URL prefix the application is mounted at, without a trailing slash (default: none)",
+    )
+    serving.add_argument(
+        "--threads",
+        type=bounded_int(1),
+        help=f"worker threads running the application (default: {_handler_default('threads')})",
+    )
+    serving.add_argument(
+        "--url-scheme",
+        choices=("http", "https"),
+        help="force wsgi.url_scheme (default: detected from the connection)",
+    )
+    serving.add_argument(
+        "--inbuf-overflow",
+        type=size,
+        metavar="SIZE",
+        help="request bodies larger than this are spooled to a temporary file "
+        f"(default: {show_size(_handler_default('inbuf_overflow'))})",
+    )
+    serving.add_argument(
+        "--max-request-body-size",
+        type=size,
+        metavar="SIZE",
+        help="larger request bodies get 413 without reaching the application "
+        f"(default: {show_size(_handler_default('max_request_body_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-size",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held at once by all requests, in memory and on disk; past "
+        f"it, 503 (default: {show_size(_handler_default('max_request_bodies_size'))})",
+    )
+    serving.add_argument(
+        "--max-request-bodies-in-memory",
+        type=size,
+        metavar="SIZE",
+        help="request body bytes held in memory at once by all requests; past it, bodies go "
+        f"to temporary files (default: "
+        f"{show_size(_handler_default('max_request_bodies_in_memory'))})",
+    )
+    serving.add_argument(
+        "--body-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="time a request body may take to arrive, plus one second per --body-min-rate "
+        f"bytes received; past it, 408 (default: {_handler_default('body_timeout')})",
+    )
+    serving.add_argument(
+        "--body-min-rate",
+        type=bounded_int(0),
+        metavar="BYTES",
+        help="bytes per second that earn a request body one more second; 0: the body "
+        f"timeout is a fixed deadline (default: {_handler_default('body_min_rate')})",
+    )
+    serving.add_argument(
+        "--send-timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="cut a streamed response whose client takes nothing for this long, releasing "
+        f"its worker thread (default: {_handler_default('send_timeout')})",
+    )
+
+
+def add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """How much is logged, to stderr."""
+    logs = parser.add_argument_group("logging (to stderr)")
+    logs.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v also logs every request, -vv logs debug messages",
+    )
+    logs.add_argument(
+        "-q", "--quiet", action="count", default=0, help="log only warnings and errors"
+    )
