@@ -13,11 +13,11 @@ from .serving import (
     DEFAULT_HOST,
     DEFAULT_KEEPALIVE_TIMEOUT,
     Server,
-    add_static_routes,
     configure_server,
     describe_address,
     serve,
 )
+from .static import add_static_routes
 from .websockets import (
     WEBSOCKET_CLOSE_TIMEOUT,
     WEBSOCKETS,

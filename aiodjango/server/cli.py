@@ -9,11 +9,11 @@ address that cannot be used) is one line on stderr and exit status 2, never a tr
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import logging
 import os
 import signal
+import ssl
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,8 +22,11 @@ from typing import Any
 from aiohttp import web
 
 from .exit import leave_stuck_threads_behind
+from .loops import loop_factory, run_on_loop
 from .options import EXIT_USAGE, build_parser
-from .serving import Server, add_static_routes, configure_server
+from .serving import Server, configure_server
+from .static import add_static_routes
+from .tls import make_ssl_context
 from .values import (
     bounded_int,
     octal_mode,
@@ -118,6 +121,7 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         "shutdown_timeout": args.shutdown_timeout,
         "keepalive_timeout": args.keepalive_timeout,
         "server_header": args.server_header,
+        "ssl_context": tls_context(args),
     }
     handler_kwargs = {
         name: value
@@ -152,6 +156,26 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
     return Server(application, **listen)
 
 
+def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The TLS context of --certfile and the other TLS options, errors naming the flags."""
+    if args.certfile is None:
+        given = [flag for flag in ("keyfile", "ssl_ciphers", "ca_certs") if getattr(args, flag)]
+        if given:
+            raise UsageError(f"{_flag(given[0])} needs --certfile (the server's certificate)")
+        return None
+    return make_ssl_context(
+        args.certfile,
+        args.keyfile,
+        ssl_ciphers=args.ssl_ciphers,
+        ca_certs=args.ca_certs,
+        naming=_flag,
+    )
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> int:
     """Run the command line; return the exit status."""
     parser = build_parser(prog)
@@ -166,6 +190,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> in
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
+        factory = loop_factory(args.loop)
         server = make_server(load_application(args.application), args)
     except UsageError as exc:
         if exc.__cause__ is not None:
@@ -174,7 +199,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> in
     except ValueError as exc:
         return fail(str(exc))
     try:
-        asyncio.run(server.run())
+        run_on_loop(server.run(), factory)
     except OSError as exc:
         return fail(exc.strerror or str(exc))
     except KeyboardInterrupt:

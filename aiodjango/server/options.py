@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .identity import DEFAULT_SERVER_HEADER
+from .loops import LOOPS
 from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT
 from .values import (
     bounded_int,
@@ -63,6 +64,8 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     add_listening_options(parser)
+    add_tls_options(parser)
+    add_loop_options(parser)
     add_serving_options(parser)
     add_logging_options(parser)
     return parser
@@ -121,6 +124,40 @@ def add_listening_options(parser: argparse.ArgumentParser) -> None:
         metavar="TEXT",
         help=f"the Server header of every response (default: {DEFAULT_SERVER_HEADER}, "
         "without version numbers)",
+    )
+
+
+def add_tls_options(parser: argparse.ArgumentParser) -> None:
+    """HTTPS and WSS without a proxy: the certificate, its key, ciphers, client certificates."""
+    tls = parser.add_argument_group("TLS (HTTPS and WSS without a proxy in front)")
+    tls.add_argument(
+        "--certfile",
+        metavar="PEM",
+        help="serve HTTPS with this certificate chain (and its private key, unless --keyfile)",
+    )
+    tls.add_argument("--keyfile", metavar="PEM", help="the private key of --certfile")
+    tls.add_argument(
+        "--ssl-ciphers",
+        metavar="CIPHERS",
+        help="the TLS 1.2 cipher suites allowed, as an OpenSSL cipher string (default: "
+        "Python's secure defaults; TLS 1.3 suites are not affected)",
+    )
+    tls.add_argument(
+        "--ca-certs",
+        metavar="PEM",
+        help="require client certificates signed by these authorities (mutual TLS)",
+    )
+
+
+def add_loop_options(parser: argparse.ArgumentParser) -> None:
+    """Which event loop runs the server."""
+    loops = parser.add_argument_group("event loop")
+    loops.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help='auto: uvloop when installed (pip install "aiodjango[uvloop]"), else asyncio\'s '
+        "(default: %(default)s)",
     )
 
 

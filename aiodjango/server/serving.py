@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import socket as socket_module
+import ssl
 import stat
 import threading
 from collections.abc import Callable, Iterable
@@ -42,13 +43,15 @@ from .identity import (
     chosen_server_header,
     set_server_header,
 )
+from .loops import loop_factory, loop_name, run_on_loop
+from .static import StaticRoute, add_static_routes
+from .tls import PathLike, server_ssl_context
 from .websockets import close_websockets_on_shutdown
 
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_KEEPALIVE_TIMEOUT",
     "Server",
-    "add_static_routes",
     "configure_server",
     "describe_address",
     "serve",
@@ -61,8 +64,6 @@ logger = logging.getLogger("aiodjango.server")
 Address = str | tuple[Any, ...]
 #: An extra aiohttp route: (method, path, handler).
 Route = tuple[str, str, Handler | type[web.View]]
-#: A static route: (URL prefix, directory).
-StaticRoute = tuple[str, "str | os.PathLike[str]"]
 #: A zero-argument callback run once at shutdown; it may be a coroutine function.
 FinishCallback = Callable[[], object]
 
@@ -97,15 +98,23 @@ def configure_server(
     shutdown_timeout: float = 60.0,
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     server_header: str | None = None,
+    certfile: PathLike | None = None,
+    keyfile: PathLike | None = None,
+    ssl_ciphers: str | None = None,
+    ca_certs: PathLike | None = None,
+    ssl_context: ssl.SSLContext | None = None,
     **handler_kwargs: Any,
 ) -> Server:
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
 
     Static routes and extra routes come first; the WSGI application is mounted at
     ``script_name`` and gets every other URL under it. ``static_cors`` is the
-    ``Access-Control-Allow-Origin`` of static files. Other keyword arguments go to
-    :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens until :meth:`Server.start`.
+    ``Access-Control-Allow-Origin`` of static files. The TLS arguments are those of
+    :class:`Server`. Other keyword arguments go to :class:`~aiodjango.wsgi.WSGIHandler`.
+    Nothing listens until :meth:`Server.start`.
     """
+    # Bad TLS files are reported before anything else is built.
+    ssl_context = server_ssl_context(ssl_context, certfile, keyfile, ssl_ciphers, ca_certs)
     unknown = sorted(set(handler_kwargs) - _HANDLER_OPTIONS)
     if unknown:
         raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
@@ -138,37 +147,8 @@ def configure_server(
         shutdown_timeout=shutdown_timeout,
         keepalive_timeout=keepalive_timeout,
         server_header=server_header,
+        ssl_context=ssl_context,
     )
-
-
-def add_static_routes(
-    app: web.Application, static: Iterable[StaticRoute], cors: str | None = None
-) -> None:
-    """Serve each ``(url_prefix, directory)`` with aiohttp's static files.
-
-    With ``cors``, those responses (and only those) carry ``Access-Control-Allow-Origin: cors``,
-    so that pages on another origin may load the files (fonts, scripts with integrity checks).
-    """
-    if cors is not None and (not cors or not cors.isprintable() or not cors.isascii()):
-        raise ValueError(f"static_cors must be an origin or '*', not {cors!r}")
-    resources = {app.router.add_static(prefix, directory) for prefix, directory in static}
-    if cors is None or not resources:
-        return
-
-    @web.middleware
-    async def allow_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # The route that matched, not a prefix test: "/static" must not cover "/staticky".
-        if request.match_info.route.resource not in resources:
-            return await handler(request)
-        try:
-            response = await handler(request)
-        except web.HTTPException as error:  # a 404 or 403 is readable cross-origin too
-            error.headers["Access-Control-Allow-Origin"] = cors
-            raise
-        response.headers["Access-Control-Allow-Origin"] = cors
-        return response
-
-    app.middlewares.append(allow_origin)
 
 
 async def _run_finish_callbacks(callbacks: Iterable[FinishCallback]) -> None:
@@ -182,13 +162,15 @@ async def _run_finish_callbacks(callbacks: Iterable[FinishCallback]) -> None:
             logger.exception("on_finish callback %r failed", callback)
 
 
-def serve(application: WSGIApplication, **kwargs: Any) -> None:
+def serve(application: WSGIApplication, *, loop: str = "auto", **kwargs: Any) -> None:
     """Serve ``application`` until SIGINT or SIGTERM, then stop gracefully.
 
-    Takes the arguments of :func:`configure_server`; logs the addresses it serves on.
+    Takes the arguments of :func:`configure_server`; logs the addresses it serves on. ``loop``
+    is ``"auto"`` (uvloop when installed), ``"asyncio"`` or ``"uvloop"``.
     """
+    factory = loop_factory(loop)
     server = configure_server(application, **kwargs)
-    asyncio.run(server.run())
+    run_on_loop(server.run(), factory)
 
 
 class Server:
@@ -203,6 +185,11 @@ class Server:
     that many seconds. ``server_header`` is the ``Server`` header of every response of the
     process, set when the server starts (default: the value chosen already, for instance by
     ``get_aio_application()``, else ``"aiodjango"``, without version numbers).
+    With ``certfile`` (a PEM certificate chain, and the key unless ``keyfile`` is given) the
+    server speaks HTTPS and WSS: ``ssl_ciphers`` restricts the TLS 1.2 ciphers, ``ca_certs``
+    requires client certificates signed by those authorities. ``ssl_context`` is a context
+    made another way (not with the files). The context is built once, here, and every problem
+    with it is a :class:`~aiodjango.server.tls.TLSSetupError` naming the file.
     ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
     (``runserver`` logs requests the way Django's does).
     """
@@ -220,6 +207,11 @@ class Server:
         shutdown_timeout: float = 60.0,
         keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
         server_header: str | None = None,
+        certfile: PathLike | None = None,
+        keyfile: PathLike | None = None,
+        ssl_ciphers: str | None = None,
+        ca_certs: PathLike | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         access_log_class: type[AbstractAccessLogger] | None = None,
         access_log: logging.Logger | None = None,
     ) -> None:
@@ -232,6 +224,9 @@ class Server:
         if server_header is not None:
             check_server_header(server_header)
         self._server_header = server_header
+        self._ssl_context = server_ssl_context(
+            ssl_context, certfile, keyfile, ssl_ciphers, ca_certs
+        )
         self.app = app
         self.shutdown_timeout = shutdown_timeout
         self._host = host
@@ -275,7 +270,12 @@ class Server:
     @property
     def urls(self) -> list[str]:
         """The addresses listened on, in a form meant for people (and for logs)."""
-        return [describe_address(address) for address in self.addresses]
+        return [describe_address(address, self.scheme) for address in self.addresses]
+
+    @property
+    def scheme(self) -> str:
+        """``https`` when the server speaks TLS, ``http`` otherwise."""
+        return "http" if self._ssl_context is None else "https"
 
     async def start(self) -> None:
         """Start listening; raise OSError naming the address if it cannot be used."""
@@ -335,6 +335,7 @@ class Server:
                     handled += (signum,)
         try:
             await self.start()
+            logger.info("event loop: %s", loop_name(loop))
             if announce is not None:
                 announce(self)
             else:
@@ -360,11 +361,12 @@ class Server:
         await self.stop()
 
     def _make_site(self) -> web.BaseSite:
+        options: dict[str, Any] = {"backlog": self._backlog, "ssl_context": self._ssl_context}
         if self._socket is not None:
-            return web.SockSite(self._runner, self._socket, backlog=self._backlog)
+            return web.SockSite(self._runner, self._socket, **options)
         if self._unix_socket is not None:
-            return web.SockSite(self._runner, self._bind_unix_socket(), backlog=self._backlog)
-        return web.TCPSite(self._runner, self._host, self._port, backlog=self._backlog)
+            return web.SockSite(self._runner, self._bind_unix_socket(), **options)
+        return web.TCPSite(self._runner, self._host, self._port, **options)
 
     def _bind_unix_socket(self) -> socket_module.socket:
         """Bind the unix socket and set its permissions before it starts listening."""
@@ -401,10 +403,10 @@ class Server:
 
     def _describe_target(self) -> str:
         if self._socket is not None:
-            return describe_address(self._socket.getsockname())
+            return describe_address(self._socket.getsockname(), self.scheme)
         if self._unix_socket is not None:
             return describe_address(self._unix_socket)
-        return describe_address((self._host, self._port))
+        return describe_address((self._host, self._port), self.scheme)
 
 
 def _listen_error(target: str, exc: OSError | UnicodeError) -> tuple[int | None, str]:
@@ -419,11 +421,11 @@ def _listen_error(target: str, exc: OSError | UnicodeError) -> tuple[int | None,
     return exc.errno, f"cannot listen on {target}: {reason}"
 
 
-def describe_address(address: Address) -> str:
+def describe_address(address: Address, scheme: str = "http") -> str:
     """Show a socket address as a URL for TCP, and as ``unix:PATH`` for a unix socket."""
     if isinstance(address, str):
         return f"unix:{address}"
     host, port = address[0], address[1]
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{port}"
+    return f"{scheme}://{host}:{port}"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("slow/<seconds:seconds>/", views.slow, name="slow"),
     path("where/", views.where, name="where"),
     path("async/hello/", views.async_hello, name="async-hello"),
+    path("async/where/", views.async_where, name="async-where"),
     path("async/slow/<seconds:seconds>/", views.async_slow, name="async-slow"),
     path("ws/echo/", views.echo, name="echo"),
 ]

@@ -21,7 +21,14 @@ def slow(request: HttpRequest, seconds: float) -> HttpResponse:
 
 
 def where(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"thread": threading.current_thread().name, "pid": os.getpid()})
+    return JsonResponse(
+        {
+            "thread": threading.current_thread().name,
+            "pid": os.getpid(),
+            "scheme": request.scheme,
+            "url_scheme": request.META["wsgi.url_scheme"],
+        }
+    )
 
 
 async def async_hello(request: web.Request) -> web.Response:
@@ -32,6 +39,18 @@ async def async_slow(request: web.Request, seconds: float) -> web.Response:
     print(f"async slow view started ({seconds}s)", flush=True)
     await asyncio.sleep(seconds)
     return web.Response(text=f"async slept {seconds}")
+
+
+async def async_where(request: web.Request) -> web.Response:
+    """What a lifted view sees of its connection, and the event loop serving it."""
+    loop = type(asyncio.get_running_loop())
+    return web.json_response(
+        {
+            "scheme": request.scheme,
+            "secure": request.secure,
+            "loop": f"{loop.__module__}.{loop.__qualname__}",
+        }
+    )
 
 
 async def echo(request: web.Request) -> web.WebSocketResponse:

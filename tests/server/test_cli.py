@@ -15,21 +15,10 @@ import pytest
 import aiodjango
 from aiodjango.server.cli import show_size, size
 from tests.server.apps import GATE_ENV, Gate
-from tests.support.processes import COMMANDS, StartServer, run_cli
+from tests.support.processes import COMMANDS, StartServer, assert_one_line_error, run_cli
 from tests.support.waiting import settle
 
 APP = "tests.server.apps:application"
-
-
-def assert_one_line_error(result: object, *fragments: str) -> None:
-    status, stderr = result.returncode, result.stderr  # type: ignore[attr-defined]
-    assert status == 2, stderr
-    assert "Traceback" not in stderr
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith(("aiodjango-serve: error: ", "python -m aiodjango: error: "))
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -75,6 +64,11 @@ def test_help_says_the_default_host_is_every_interface() -> None:
         "--body-timeout",
         "--body-min-rate",
         "--send-timeout",
+        "--certfile",
+        "--keyfile",
+        "--ssl-ciphers",
+        "--ca-certs",
+        "--loop",
     ):
         assert flag in result.stdout
 

@@ -30,7 +30,7 @@ COMMANDS = {
     "aiodjango-serve": [CONSOLE_SCRIPT],
 }
 #: What the command line logs once it listens.
-SERVING = re.compile(r"serving on (http://\S+|unix:\S+)")
+SERVING = re.compile(r"serving on (https?://\S+|unix:\S+)")
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -54,6 +54,19 @@ def run_cli(*args: str, command: str = "python -m aiodjango", **kwargs: Any) -> 
     return subprocess.run(
         [*COMMANDS[command], *args], capture_output=True, text=True, timeout=60, **kwargs
     )
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> None:
+    """The command line refused to start: status 2, one line on stderr holding ``fragments``,
+    no traceback."""
+    status, stderr = result.returncode, result.stderr
+    assert status == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(("aiodjango-serve: error: ", "python -m aiodjango: error: "))
+    for fragment in fragments:
+        assert fragment in lines[0]
 
 
 class ServerProcess:
