@@ -29,7 +29,7 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp.web_request import BaseRequest
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.runserver import Command as DjangoRunserverCommand
 from django.db import connections
 from django.utils import autoreload
@@ -37,6 +37,7 @@ from django.utils import autoreload
 from aiodjango.application import get_internal_aio_application
 from aiodjango.server import Server, leave_stuck_threads_behind
 from aiodjango.server.cli import seconds
+from aiodjango.server.loops import LOOPS, LoopUnavailable, loop_factory, run_on_loop
 from aiodjango.wsgi import WSGIHandler
 
 FRIENDLY_ERRORS = {
@@ -76,6 +77,21 @@ class Command(DjangoRunserverCommand):
             help="On SIGTERM or CONTROL-C (with --noreload), how long requests in flight may "
             "take to finish (default: 60).",
         )
+        parser.add_argument(
+            "--loop",
+            choices=LOOPS,
+            default="auto",
+            help='The event loop: auto (uvloop when installed, pip install "aiodjango[uvloop]"), '
+            "asyncio or uvloop (default: auto).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # Checked before the autoreloader starts: a loop that cannot be used is one message.
+        try:
+            loop_factory(options["loop"])
+        except LoopUnavailable as error:
+            raise CommandError(str(error)) from None
+        super().handle(*args, **options)
 
     def inner_run(self, *args: Any, **options: Any) -> None:
         # An exception silenced in the reloader's parent is raised here, in the child.
@@ -99,8 +115,9 @@ class Command(DjangoRunserverCommand):
             access_log=logging.getLogger("django.server"),
         )
         show_server_messages()
+        factory = loop_factory(options["loop"])
         try:
-            asyncio.run(server.run(announce=lambda server: self.print_banner(server.port)))
+            run_on_loop(server.run(announce=lambda server: self.print_banner(server.port)), factory)
         except OSError as error:
             reason = FRIENDLY_ERRORS.get(error.errno or 0, error.strerror or error)
             self.stderr.write(f"Error: {reason}")
