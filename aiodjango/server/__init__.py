@@ -2,7 +2,8 @@
 
 This part of aiodjango imports no Django module. :mod:`~aiodjango.server.serving` holds
 :class:`Server`, :func:`configure_server` and :func:`serve`; :mod:`~aiodjango.server.identity`
-sets the ``Server`` header; :mod:`~aiodjango.server.websockets`
+sets the ``Server`` header; :mod:`~aiodjango.server.tls` builds the TLS context and
+:mod:`~aiodjango.server.loops` picks the event loop; :mod:`~aiodjango.server.websockets`
 closes open websockets at shutdown; :mod:`~aiodjango.server.exit` leaves threads stuck past the
 shutdown timeout; :mod:`~aiodjango.server.cli` is the ``aiodjango-serve`` command.
 """
@@ -18,6 +19,7 @@ from .serving import (
     serve,
 )
 from .static import add_static_routes
+from .tls import TLSSetupError, make_ssl_context
 from .websockets import (
     WEBSOCKET_CLOSE_TIMEOUT,
     WEBSOCKETS,
@@ -32,12 +34,14 @@ __all__ = [
     "WEBSOCKETS",
     "WEBSOCKET_CLOSE_TIMEOUT",
     "Server",
+    "TLSSetupError",
     "add_static_routes",
     "chosen_server_header",
     "close_websockets_on_shutdown",
     "configure_server",
     "describe_address",
     "leave_stuck_threads_behind",
+    "make_ssl_context",
     "serve",
     "set_server_header",
     "watch_websocket",

@@ -189,7 +189,7 @@ class Server:
     server speaks HTTPS and WSS: ``ssl_ciphers`` restricts the TLS 1.2 ciphers, ``ca_certs``
     requires client certificates signed by those authorities. ``ssl_context`` is a context
     made another way (not with the files). The context is built once, here, and every problem
-    with it is a :class:`~aiodjango.server.tls.TLSSetupError` naming the file.
+    with it is a :class:`~aiodjango.server.TLSSetupError` naming the file.
     ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
     (``runserver`` logs requests the way Django's does).
     """
