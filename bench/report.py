@@ -294,6 +294,23 @@ def _async_targets(rows: Sequence[Row]) -> list[Target]:
     ]
 
 
+def compare_loops(rows: Sequence[Row], uvloop: str, asyncio: str = "aiodjango") -> None:
+    """Note on each of ``uvloop``'s rows its ratio to ``asyncio``'s row of the same scenario:
+    requests per second, or bytes per second for large bodies (higher is better for both)."""
+    for row in rows:
+        theirs = _find(rows, row.scenario, asyncio) if row.server == uvloop else None
+        if theirs is None or row.failure is not None:
+            continue
+        if row.rate and theirs.rate:
+            ratio, unit = row.rate / theirs.rate, "req/s"
+        elif row.metrics.get("bytes_per_second") and theirs.metrics.get("bytes_per_second"):
+            ratio = row.metrics["bytes_per_second"] / theirs.metrics["bytes_per_second"]
+            unit = "bytes/s"
+        else:
+            continue
+        row.notes = f"{ratio:.2f}x {asyncio}'s {unit} (asyncio loop); {row.notes}".rstrip("; ")
+
+
 def _verdict(target: Target) -> str:
     return {True: "met", False: "MISSED", None: "n/a"}[target.met]
 

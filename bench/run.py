@@ -29,6 +29,7 @@ from .servers import (
     LOAD_CORE,
     ROOT,
     SERVER_CORE,
+    UVLOOP_PEER,
     Peer,
     Server,
     ServerFailed,
@@ -336,6 +337,7 @@ async def main_async(args: argparse.Namespace) -> int:
             django_cpu = measure_django_directly(servers.environment("bare"), settings)
             figures = floor.floor(django_cpu, rows)
 
+    report.compare_loops(rows, UVLOOP_PEER)
     info = report.machine()
     found = report.targets(rows, settings.sockets)
     elapsed = time.monotonic() - started

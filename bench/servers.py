@@ -62,13 +62,15 @@ class Peer:
 _GUNICORN_TIMEOUTS = ("--timeout", "600", "--graceful-timeout", "5")
 
 
-def _gunicorn_aiohttp(target: str) -> Callable[[int, int], list[str]]:
+def _gunicorn_aiohttp(
+    target: str, worker: str = "GunicornWebWorker"
+) -> Callable[[int, int], list[str]]:
     def argv(port: int, threads: int) -> list[str]:
         return [
             str(BIN / "gunicorn"),
             target,
             "--worker-class",
-            "aiohttp.worker.GunicornWebWorker",
+            f"aiohttp.worker.{worker}",
             "--workers",
             "1",
             "--bind",
@@ -151,15 +153,26 @@ def _uvicorn(port: int, threads: int) -> list[str]:
     ]
 
 
+#: aiodjango on uvloop: its rows note their ratio to aiodjango's on asyncio's loop.
+UVLOOP_PEER = "aiodjango uvloop"
+
+
 def peers(threads: int) -> list[Peer]:
     """Every server of the comparison, in the order the table lists them."""
     return [
         Peer(
             "aiodjango",
             "aiodjango",
-            f"1 process: event loop + {threads} threads (gunicorn aiohttp worker)",
+            f"1 process: asyncio event loop + {threads} threads (gunicorn aiohttp worker)",
             _gunicorn_aiohttp("bench.site.wsgi:app"),
             frozenset({"sync", "lifted", "django-async", "websocket"}),
+        ),
+        Peer(
+            UVLOOP_PEER,
+            "aiodjango",
+            f"the same on uvloop: event loop + {threads} threads (gunicorn aiohttp uvloop worker)",
+            _gunicorn_aiohttp("bench.site.wsgi:app", "GunicornUVLoopWebWorker"),
+            frozenset({"sync", "lifted"}),
         ),
         Peer(
             "aiodjango threads",
