@@ -296,7 +296,8 @@ def _async_targets(rows: Sequence[Row]) -> list[Target]:
 
 def compare_loops(rows: Sequence[Row], uvloop: str, asyncio: str = "aiodjango") -> None:
     """Note on each of ``uvloop``'s rows its ratio to ``asyncio``'s row of the same scenario:
-    requests per second, or bytes per second for large bodies (higher is better for both)."""
+    requests per second, or bytes per second for large bodies (higher is better for both), and
+    CPU per request where both were measured (lower is better)."""
     for row in rows:
         theirs = _find(rows, row.scenario, asyncio) if row.server == uvloop else None
         if theirs is None or row.failure is not None:
@@ -308,7 +309,11 @@ def compare_loops(rows: Sequence[Row], uvloop: str, asyncio: str = "aiodjango") 
             unit = "bytes/s"
         else:
             continue
-        row.notes = f"{ratio:.2f}x {asyncio}'s {unit} (asyncio loop); {row.notes}".rstrip("; ")
+        note = f"vs {asyncio} on asyncio's loop: {ratio:.2f}x {unit}"
+        if row.cpu_per_request and theirs.cpu_per_request:
+            # On a shared machine the CPU per request moves less than the rate.
+            note += f", {row.cpu_per_request / theirs.cpu_per_request:.2f}x CPU per request"
+        row.notes = f"{note}; {row.notes}".rstrip("; ")
 
 
 def _verdict(target: Target) -> str:
