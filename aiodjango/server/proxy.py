@@ -69,7 +69,7 @@ class TrustedPeers:
     messages call the value (an argument, a setting, an option).
     """
 
-    __slots__ = ("_verdicts", "everyone", "networks", "text")
+    __slots__ = ("_nodes", "_verdicts", "everyone", "networks", "text")
 
     def __init__(self, value: str | Iterable[str], name: str = "forwarded_allow_ips") -> None:
         try:
@@ -94,6 +94,8 @@ class TrustedPeers:
         self.text = "*" if everyone else ",".join(str(network) for network in networks)
         # Peer address as the socket gives it -> verdict; bounded, like every per-value cache.
         self._verdicts: dict[str, bool] = {}
+        # Forwarded entry as sent -> (the address, trusted), or None for no address.
+        self._nodes: dict[str, tuple[str, bool] | None] = {}
 
     def __bool__(self) -> bool:
         return self.everyone or bool(self.networks)
@@ -121,6 +123,22 @@ class TrustedPeers:
             if len(self._verdicts) < _VERDICTS_MAX:
                 self._verdicts[address] = verdict
         return verdict
+
+    def judge(self, node: str) -> tuple[str, bool] | None:
+        """The address in a forwarded entry and whether it is trusted; None for no address.
+
+        Remembered per entry (bounded): behind a proxy every request names a client, and
+        parsing an address costs more than the rest of the headers together.
+        """
+        try:
+            return self._nodes[node]
+        except KeyError:
+            pass
+        ip = _node_ip(node)
+        judged = None if ip is None else (str(ip), self.trusts_ip(ip))
+        if len(self._nodes) < _VERDICTS_MAX:
+            self._nodes[node] = judged
+        return judged
 
     def trusts_ip(self, ip: IPAddress) -> bool:
         """Whether ``ip`` is in the list (an IPv4-mapped IPv6 address as its IPv4 address)."""
@@ -181,21 +199,22 @@ def _is_port(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _client_hop(nodes: list[str], trusted: TrustedPeers) -> tuple[int, IPAddress] | None:
+def _client_hop(nodes: list[str], trusted: TrustedPeers) -> tuple[int, str] | None:
     """The index and address of the client among the hops, walking from the right.
 
     Trusted addresses are proxies and are skipped; the first untrusted one is the client, or
     the leftmost when all are trusted. An entry that is no address, met before the client is
     found, makes the list unreadable: None.
     """
-    ip = None
+    address = None
     for index in range(len(nodes) - 1, -1, -1):
-        ip = _node_ip(nodes[index])
-        if ip is None:
+        judged = trusted.judge(nodes[index])
+        if judged is None:
             return None
-        if not trusted.trusts_ip(ip):
-            return index, ip
-    return None if ip is None else (0, ip)
+        address, believed = judged
+        if not believed:
+            return index, address
+    return None if address is None else (0, address)
 
 
 def _list(request: web.BaseRequest, name: str) -> list[str] | None:
@@ -236,20 +255,20 @@ def forwarded_values(
         client = _client_hop(nodes, trusted)
         if client is not None:
             hop = client[0], len(nodes)
-            values["remote"] = str(client[1])
+            values["remote"] = client[1]
     element: Mapping[str, str] = {}
     if hdrs.FORWARDED in request.headers:
         elements = request.forwarded
         if len(elements) == 1:
             element = elements[0]
-            found = _node_ip(element.get("for", ""))
-            client = None if found is None else (0, found)
+            found = trusted.judge(element.get("for", ""))
+            client = None if found is None else (0, found[0])
         else:
             client = _client_hop([item.get("for", "") for item in elements], trusted)
             if client is not None:
                 element = elements[client[0]]
         if client is not None and nodes is None:
-            values["remote"] = str(client[1])
+            values["remote"] = client[1]
     protos = _list(request, hdrs.X_FORWARDED_PROTO)
     proto = _scheme(element.get("proto") if protos is None else _per_hop(protos, hop))
     if proto is not None:
