@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import signal
+import sys
 from typing import Any
 
 import pytest
 
 from tests.support.peers import TRUSTED, UNTRUSTED, session_from
-from tests.support.processes import COMMANDS, StartServer
+from tests.support.processes import COMMANDS, StartServer, free_port
 
 CLIENT = "203.0.113.7"
 FORWARDED = {
@@ -67,3 +68,21 @@ async def test_the_options_reach_an_aiohttp_application(start_server: StartServe
     assert seen["host"] == url.removeprefix("http://")  # no --forwarded-host
     server.signal(signal.SIGTERM)
     assert await server.wait() == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/sync/", "/django-async/", "/lifted/"])
+async def test_runserver_follows_the_settings(start_server: StartServer, path: str) -> None:
+    port = free_port()
+    server = start_server(
+        [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env={"DJANGO_SETTINGS_MODULE": "tests.forwarded.settings"},
+    )
+    await server.wait_for_port(port)
+    url = f"http://127.0.0.1:{port}{path}"
+    trusted = await get(url, UNTRUSTED)  # 127.0.0.2 is the proxy in these settings
+    assert (trusted["remote"], trusted["scheme"]) == (CLIENT, "https")
+    assert trusted["host"] == "example.com"
+    plain = await get(url, TRUSTED)
+    assert (plain["remote"], plain["scheme"]) == (TRUSTED, "http")
+    assert plain["host"] == f"127.0.0.1:{port}"
