@@ -222,9 +222,9 @@ def add_proxy_options(parser: argparse.ArgumentParser) -> None:
     """Which proxies in front are believed about the client, the scheme and the host."""
     proxy = parser.add_argument_group(
         "behind a proxy",
-        "X-Forwarded-For, X-Forwarded-Proto and Forwarded set the client's address and the "
-        "scheme only on connections from a trusted proxy; from other peers they are ignored. "
-        "For an aiohttp Application, these options replace its own (the "
+        "X-Forwarded-For, X-Forwarded-Proto and Forwarded set the client's address and the\n"
+        "scheme only on connections from a trusted proxy; from other peers they are ignored.\n"
+        "For an aiohttp Application, these options replace its own (the\n"
         "AIODJANGO_FORWARDED_* settings of get_aio_application()).",
     )
     proxy.add_argument(

@@ -150,12 +150,15 @@ class TrustedPeers:
 
 
 def _network(entry: str, name: str) -> IPv4Network | IPv6Network:
-    try:
-        if "/" in entry:
+    if "/" in entry:
+        try:
             return ip_network(entry)
+        except ValueError as error:  # the reason, such as "has host bits set"
+            raise ValueError(f"{name}: {entry!r} is not an IP network ({error})") from None
+    try:
         return ip_network(ip_address(entry))
-    except ValueError as error:
-        raise ValueError(f"{name}: {entry!r} is not an IP address or network ({error})") from None
+    except ValueError:
+        raise ValueError(f"{name}: {entry!r} is not an IP address or network") from None
 
 
 def allowed_peers(
