@@ -91,6 +91,10 @@ async def test_several_hops_the_first_untrusted_address_from_the_right_is_the_cl
     chain = f"198.51.100.1, {CLIENT}, 10.1.2.3, 2001:db8::5"
     facts = await seen(project, TRUSTED, path, {"X-Forwarded-For": chain})
     assert facts["remote"] == CLIENT
+    # One X-Forwarded-Proto per hop: the client's hop says how the client came.
+    per_hop = {"X-Forwarded-For": f"{CLIENT}, 10.1.2.3", "X-Forwarded-Proto": "https, http"}
+    facts = await seen(project, TRUSTED, path, per_hop)
+    assert (facts["remote"], facts["scheme"]) == (CLIENT, "https")
     # Every hop trusted: the leftmost is the client.
     facts = await seen(project, TRUSTED, path, {"X-Forwarded-For": "10.9.9.9, 10.1.2.3"})
     assert facts["remote"] == "10.9.9.9"
@@ -271,3 +275,19 @@ def test_the_middleware_comes_first() -> None:
     app = get_aio_application(forwarded_allow_ips="10.0.0.0/8")
     assert app.middlewares[0] is app[FORWARDED_HEADERS]
     assert app[FORWARDED_HEADERS].trusted.text == "10.0.0.0/8"
+
+
+@pytest.mark.parametrize("path", VIEWS)
+async def test_the_https_redirect_follows_the_forwarded_scheme(
+    serve_on_loopbacks: ServeOnLoopbacks, settings: Settings, path: str
+) -> None:
+    settings.SECURE_SSL_REDIRECT = True  # before Django's middleware is loaded
+    project = await serve_on_loopbacks(get_aio_application())
+    for source, status in ((TRUSTED, 200), (UNTRUSTED, 301)):
+        async with (
+            session_from(source) as session,
+            session.get(
+                project.url(source, path), headers=SPOOFED, allow_redirects=False
+            ) as response,
+        ):
+            assert response.status == status, source
