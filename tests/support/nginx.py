@@ -126,6 +126,10 @@ class Nginx:
             f"error_log {self.directory / 'error.log'} info;\n"
             "events {\n    worker_connections 512;\n}\n"
             "http {\n"
+            # As in Debian's /etc/nginx/nginx.conf, whose http block includes the site.
+            "    sendfile on;\n"
+            "    tcp_nopush on;\n"
+            "    gzip on;\n"
             f"{types}"
             "    default_type application/octet-stream;\n"
             f"    access_log {self.directory / 'access.log'};\n"
