@@ -192,6 +192,19 @@ SPOOFING = {
 }
 
 
+async def test_nginx_reports_the_client_and_drops_its_forwarded_header(
+    client: httpx.AsyncClient,
+) -> None:
+    """What reaches the application: the client's ``X-Forwarded-For`` with the address nginx
+    saw appended (the one a trusted proxy vouches for), and no ``Forwarded`` from the client."""
+    for path in ("/page/", "/lifted/"):
+        response = await client.get(path, headers=SPOOFING)
+        assert response.status_code == 200, response.text
+        seen = response.json()
+        assert seen["x_forwarded_for"] == f"203.0.113.7, {CLIENT}", seen
+        assert seen["forwarded"] is None, seen
+
+
 @NEEDS_FORWARDED
 async def test_views_see_the_client_address_and_https(
     nginx: Nginx, client: httpx.AsyncClient

@@ -27,6 +27,8 @@ def page(request: HttpRequest) -> JsonResponse:
             "scheme": request.scheme,
             "secure": request.is_secure(),
             "host": request.get_host(),
+            "x_forwarded_for": request.headers.get("X-Forwarded-For"),
+            "forwarded": request.headers.get("Forwarded"),
         }
     )
 
@@ -40,6 +42,8 @@ async def lifted(request: web.Request) -> web.Response:
             "scheme": request.scheme,
             "secure": request.secure,
             "host": request.host,
+            "x_forwarded_for": request.headers.get("X-Forwarded-For"),
+            "forwarded": request.headers.get("Forwarded"),
         }
     )
 
