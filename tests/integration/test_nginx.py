@@ -7,6 +7,7 @@ worker. The clients connect from 127.0.0.2, an address nobody trusts, as a remot
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sys
 import time
@@ -21,6 +22,7 @@ import pytest
 from tests.integration.proxied.views import BLOCK, download_blocks
 from tests.support.nginx import Nginx, StartNginx, documented_config
 from tests.support.processes import COMMANDS, ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -34,6 +36,9 @@ NEEDS_FORWARDED = pytest.mark.xfail(
     strict=True, reason="trusted forwarded headers (forwarded_allow_ips) not merged yet"
 )
 DOWNLOAD_MIB = 256
+#: What a flood stream writes, and at most what may sit in socket buffers for a stalled client.
+FLOOD_MIB = 128
+STALLED_BACKLOG_MIB = 48
 
 
 @pytest.fixture(params=["aiodjango-serve", "gunicorn"])
@@ -128,6 +133,43 @@ async def test_event_stream_is_not_buffered(client: httpx.AsyncClient) -> None:
         assert await anext(lines) == ""
         assert await anext(lines) == ": still open"  # the stream goes on
     assert first_event_after < 1.0
+
+
+async def test_a_stalled_event_stream_client_holds_the_application_back(
+    nginx: Nginx, client: httpx.AsyncClient
+) -> None:
+    """Two event streams to clients that read nothing: the one nginx may buffer is taken whole
+    into nginx's temporary files, while the ordinary one (``X-Accel-Buffering: no``) leaves
+    its backlog with the application, whose writes wait (where groups see a slow client)."""
+    connections = []
+    for name, query in (("buffered", "&buffering=yes"), ("unbuffered", "")):
+        _, writer = await asyncio.open_connection(
+            "127.0.0.1",
+            nginx.https_port,
+            ssl=nginx.client_context(),
+            local_addr=(CLIENT, 0),
+            server_hostname="127.0.0.1",
+        )
+        writer.write(
+            f"GET /events/flood/?name={name}&mebibytes={FLOOD_MIB}{query} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{nginx.https_port}\r\n\r\n".encode()
+        )
+        connections.append(writer)  # never read: the client has stalled
+
+    async def flooded() -> dict[str, int]:
+        response = await client.get("/events/flooded/")
+        return dict(response.json())
+
+    async def buffered_stream_written() -> bool:
+        return (await flooded()).get("buffered", 0) == FLOOD_MIB * BLOCK
+
+    try:
+        assert await settle(buffered_stream_written, within=60), await flooded()
+        written = await flooded()
+        assert written["unbuffered"] < STALLED_BACKLOG_MIB * BLOCK, written
+    finally:
+        for writer in connections:
+            writer.close()
 
 
 async def test_upload_of_50_mib(client: httpx.AsyncClient) -> None:

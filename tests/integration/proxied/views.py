@@ -16,6 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 BLOCK = 1024 * 1024
 #: How long the event stream stays open after its first event (the test never waits for it).
 STREAM_OPEN_FOR = 60.0
+#: Bytes written by each flood stream, by name (one process serves the project).
+FLOODED: dict[str, int] = {}
 
 
 def page(request: HttpRequest) -> JsonResponse:
@@ -69,6 +71,32 @@ async def events(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(1)
         await response.write(b": still open\n\n")
     return response
+
+
+async def flood(request: web.Request) -> web.StreamResponse:
+    """An event stream written as fast as the connection takes it, ``?mebibytes=`` MiB in
+    64 KiB events, counting in :data:`FLOODED` under ``?name=`` what the writes accepted.
+    With ``?buffering=yes`` the view lets nginx buffer it."""
+    name = request.query["name"]
+    headers = {"Content-Type": "text/event-stream"}
+    if request.query.get("buffering") == "yes":
+        headers["X-Accel-Buffering"] = "yes"
+    response = web.StreamResponse(headers=headers)
+    await response.prepare(request)
+    event = b"data: " + b"x" * (64 * 1024 - 8) + b"\n\n"
+    FLOODED[name] = 0
+    for _ in range(int(request.query["mebibytes"]) * 16):
+        try:
+            await response.write(event)
+        except ConnectionError:
+            break
+        FLOODED[name] += len(event)
+    return response
+
+
+async def flooded(request: web.Request) -> web.Response:
+    """How many bytes each :func:`flood` stream has written so far."""
+    return web.json_response(FLOODED)
 
 
 @csrf_exempt
