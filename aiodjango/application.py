@@ -14,6 +14,7 @@ closes its open websockets with code 1001 before waiting for the requests in fli
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -31,6 +32,7 @@ from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
+from .server.proxy import TrustedPeers, allowed_peers, trust_forwarded_headers
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 from .wsgi.environ import URL_SCHEME
@@ -46,6 +48,8 @@ def get_aio_application(
     script_name: str | None = None,
     include_static: bool = False,
     server_header: str = DEFAULT_SERVER_HEADER,
+    forwarded_allow_ips: str | Iterable[str] | None = None,
+    forwarded_host: bool | None = None,
     **handler_options: Any,
 ) -> web.Application:
     """Build the aiohttp ``Application`` that serves the Django project.
@@ -55,7 +59,11 @@ def get_aio_application(
     ``ROOT_URLCONF`` for finding coroutine views. ``script_name`` is the prefix the
     project is mounted under (default: ``FORCE_SCRIPT_NAME``); lifted views and the
     WSGI application share it. ``server_header`` is the ``Server`` header of every
-    response of the process (no version numbers by default). ``handler_options`` go to
+    response of the process (no version numbers by default). ``forwarded_allow_ips`` are the
+    proxies whose forwarded headers are believed and ``forwarded_host`` whether they may set
+    the host (default: the ``AIODJANGO_FORWARDED_ALLOW_IPS`` and ``AIODJANGO_FORWARDED_HOST``
+    settings, else ``$FORWARDED_ALLOW_IPS`` or 127.0.0.1 and ::1, and no host; see
+    :mod:`aiodjango.server.proxy`). ``handler_options`` go to
     :class:`~aiodjango.wsgi.WSGIHandler` (``threads``, ``max_request_body_size``, ...).
     """
     if wsgi is None:
@@ -63,12 +71,14 @@ def get_aio_application(
     if script_name is None:
         script_name = (settings.FORCE_SCRIPT_NAME or "").rstrip("/")
 
+    trusted, host = _forwarded_options(forwarded_allow_ips, forwarded_host)
     watch_connections()
     watch_settings()
     current_middleware()  # loaded now: a MIDDLEWARE entry that does not import fails at startup
     handler = WSGIHandler(wsgi, **handler_options)
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
+    trust_forwarded_headers(app, trusted, host)
     set_server_header(server_header)
     url_scheme = handler_options.get("url_scheme")
     if url_scheme is not None:
@@ -93,6 +103,29 @@ def get_aio_application(
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)
     return app
+
+
+def _forwarded_options(
+    allow_ips: str | Iterable[str] | None, host: bool | None
+) -> tuple[TrustedPeers, bool]:
+    """The trusted peers and the host rule: the arguments, else the settings, else defaults."""
+    if allow_ips is not None:
+        trusted = allowed_peers(allow_ips)
+    else:
+        try:
+            trusted = allowed_peers(
+                getattr(settings, "AIODJANGO_FORWARDED_ALLOW_IPS", None),
+                "the AIODJANGO_FORWARDED_ALLOW_IPS setting",
+            )
+        except ValueError as error:
+            raise ImproperlyConfigured(str(error)) from None
+    if host is None:
+        host = getattr(settings, "AIODJANGO_FORWARDED_HOST", False)
+        if not isinstance(host, bool):
+            raise ImproperlyConfigured(
+                f"the AIODJANGO_FORWARDED_HOST setting must be True or False, not {host!r}"
+            )
+    return trusted, host
 
 
 def add_static_root(router: web.UrlDispatcher) -> None:

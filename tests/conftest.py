@@ -16,6 +16,7 @@ from django.db.backends.signals import connection_created
 pytest_plugins = [
     "tests.support.processes",
     "tests.support.servers",
+    "tests.support.peers",
     "tests.support.redis",
     "tests.support.browser",
     "tests.support.nginx",

@@ -134,7 +134,12 @@ def _one_cookie_header(request: web.Request) -> web.Request:
     headers = CIMultiDict(request.headers)
     joined = "; ".join(headers.popall(hdrs.COOKIE))
     headers[hdrs.COOKIE] = joined
-    clone = request.clone(headers=headers)
+    # A clone forgets what a trusted proxy said unless told again (aiodjango.server.proxy).
+    remote, scheme = request.remote or "", request.scheme
+    if hdrs.HOST in headers:
+        clone = request.clone(headers=headers, remote=remote, scheme=scheme, host=request.host)
+    else:
+        clone = request.clone(headers=headers, remote=remote, scheme=scheme)
     assert isinstance(clone, web.Request)
     return clone
 

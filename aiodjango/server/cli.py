@@ -119,6 +119,10 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         "keepalive_timeout": args.keepalive_timeout,
         "server_header": args.server_header,
     }
+    proxy: dict[str, Any] = {
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "forwarded_host": args.forwarded_host,
+    }
     handler_kwargs = {
         name: value
         for name, value in (
@@ -140,6 +144,8 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
             static=args.static,
             static_cors=args.static_cors,
             script_name=args.script_name,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            forwarded_host=bool(args.forwarded_host),
             **listen,
             **handler_kwargs,
         )
@@ -149,7 +155,8 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         flags = ", ".join("--" + name.replace("_", "-") for name in names)
         raise UsageError(f"{args.application!r} is an aiohttp Application: {flags} do not apply")
     add_static_routes(application, args.static, args.static_cors)
-    return Server(application, **listen)
+    # The proxy options replace the application's own (get_aio_application()'s settings).
+    return Server(application, **listen, **proxy)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> int:

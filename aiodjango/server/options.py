@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .identity import DEFAULT_SERVER_HEADER
+from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, FORWARDED_ALLOW_IPS_VARIABLE
 from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT
 from .values import (
     bounded_int,
@@ -22,9 +23,17 @@ from .values import (
     show_size,
     size,
     static_route,
+    trusted_peers,
 )
 
-__all__ = ["EXIT_USAGE", "build_parser"]
+__all__ = [
+    "EXIT_USAGE",
+    "add_listening_options",
+    "add_logging_options",
+    "add_proxy_options",
+    "add_serving_options",
+    "build_parser",
+]
 
 #: The exit status of a command line that cannot be used.
 EXIT_USAGE = 2
@@ -64,6 +73,7 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
 
     add_listening_options(parser)
     add_serving_options(parser)
+    add_proxy_options(parser)
     add_logging_options(parser)
     return parser
 
@@ -205,6 +215,32 @@ def add_serving_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="cut a streamed response whose client takes nothing for this long, releasing "
         f"its worker thread (default: {_handler_default('send_timeout')})",
+    )
+
+
+def add_proxy_options(parser: argparse.ArgumentParser) -> None:
+    """Which proxies in front are believed about the client, the scheme and the host."""
+    proxy = parser.add_argument_group(
+        "behind a proxy",
+        "X-Forwarded-For, X-Forwarded-Proto and Forwarded set the client's address and the "
+        "scheme only on connections from a trusted proxy; from other peers they are ignored. "
+        "For an aiohttp Application, these options replace its own (the "
+        "AIODJANGO_FORWARDED_* settings of get_aio_application()).",
+    )
+    proxy.add_argument(
+        "--forwarded-allow-ips",
+        type=trusted_peers,
+        metavar="IPS",
+        help="comma-separated addresses and CIDR networks of the trusted proxies, or * to "
+        f"trust every peer, or '' to trust none (default: ${FORWARDED_ALLOW_IPS_VARIABLE} if "
+        f"set, else {DEFAULT_FORWARDED_ALLOW_IPS})",
+    )
+    proxy.add_argument(
+        "--forwarded-host",
+        action="store_true",
+        default=None,
+        help="also take the host from a trusted proxy's X-Forwarded-Host (or Forwarded: host=) "
+        "(default: the Host header)",
     )
 
 

@@ -42,6 +42,7 @@ from .identity import (
     chosen_server_header,
     set_server_header,
 )
+from .proxy import TrustedPeers, trust_forwarded_headers
 from .websockets import close_websockets_on_shutdown
 
 __all__ = [
@@ -97,19 +98,24 @@ def configure_server(
     shutdown_timeout: float = 60.0,
     keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     server_header: str | None = None,
+    forwarded_allow_ips: str | Iterable[str] | TrustedPeers | None = None,
+    forwarded_host: bool = False,
     **handler_kwargs: Any,
 ) -> Server:
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
 
     Static routes and extra routes come first; the WSGI application is mounted at
     ``script_name`` and gets every other URL under it. ``static_cors`` is the
-    ``Access-Control-Allow-Origin`` of static files. Other keyword arguments go to
+    ``Access-Control-Allow-Origin`` of static files. ``forwarded_allow_ips`` and
+    ``forwarded_host`` are the trusted forwarded headers (:mod:`aiodjango.server.proxy`; None:
+    ``$FORWARDED_ALLOW_IPS``, else 127.0.0.1 and ::1). Other keyword arguments go to
     :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens until :meth:`Server.start`.
     """
     unknown = sorted(set(handler_kwargs) - _HANDLER_OPTIONS)
     if unknown:
         raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
     app = web.Application()
+    trust_forwarded_headers(app, forwarded_allow_ips, forwarded_host)
     add_static_routes(app, static, static_cors)
     for method, path, view in routes:
         app.router.add_route(method, path, view)
@@ -204,7 +210,9 @@ class Server:
     process, set when the server starts (default: the value chosen already, for instance by
     ``get_aio_application()``, else ``"aiodjango"``, without version numbers).
     ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
-    (``runserver`` logs requests the way Django's does).
+    (``runserver`` logs requests the way Django's does). ``forwarded_allow_ips`` and
+    ``forwarded_host``, when given, replace the app's trusted forwarded headers (or add them:
+    :func:`~aiodjango.server.proxy.trust_forwarded_headers`); None keeps the app's own.
     """
 
     def __init__(
@@ -222,6 +230,8 @@ class Server:
         server_header: str | None = None,
         access_log_class: type[AbstractAccessLogger] | None = None,
         access_log: logging.Logger | None = None,
+        forwarded_allow_ips: str | Iterable[str] | TrustedPeers | None = None,
+        forwarded_host: bool | None = None,
     ) -> None:
         if unix_socket is not None and socket is not None:
             raise ValueError("give unix_socket or socket, not both")
@@ -231,6 +241,8 @@ class Server:
             raise ValueError(f"keepalive_timeout must be > 0 seconds, not {keepalive_timeout!r}")
         if server_header is not None:
             check_server_header(server_header)
+        if forwarded_allow_ips is not None or forwarded_host is not None:
+            trust_forwarded_headers(app, forwarded_allow_ips, forwarded_host)
         self._server_header = server_header
         self.app = app
         self.shutdown_timeout = shutdown_timeout

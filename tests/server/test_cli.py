@@ -75,6 +75,8 @@ def test_help_says_the_default_host_is_every_interface() -> None:
         "--body-timeout",
         "--body-min-rate",
         "--send-timeout",
+        "--forwarded-allow-ips",
+        "--forwarded-host",
     ):
         assert flag in result.stdout
 
@@ -111,6 +113,8 @@ def test_a_bad_application_is_one_line_and_status_2(target: str, fragments: list
         (["--keepalive-timeout", "-1"], ["--keepalive-timeout"]),
         (["--server-header", "bad\tname"], ["server_header", "visible ASCII"]),
         (["--no-such-flag"], ["--no-such-flag"]),
+        (["--forwarded-allow-ips", "300.1.1.1"], ["--forwarded-allow-ips", "'300.1.1.1'"]),
+        (["--forwarded-allow-ips", "10.0.0.1/8"], ["'10.0.0.1/8'", "host bits set"]),
     ],
 )
 def test_a_bad_option_is_one_line_and_status_2(options: list[str], fragments: list[str]) -> None:
