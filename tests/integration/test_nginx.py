@@ -21,6 +21,7 @@ import pytest
 
 from tests.integration.proxied.views import BLOCK, download_blocks
 from tests.support.nginx import Nginx, StartNginx, documented_config
+from tests.support.peers import UNTRUSTED
 from tests.support.processes import COMMANDS, ServerProcess, StartServer, free_port
 from tests.support.waiting import settle
 
@@ -29,12 +30,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 APP = "tests.integration.proxied.wsgi:app"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 #: The address the clients connect from: loopback, but not the trusted 127.0.0.1.
-CLIENT = "127.0.0.2"
+CLIENT = UNTRUSTED
 UPLOAD_MIB = 50
-#: Until the forwarded headers are trusted from nginx (issue 15, item 1), views see nginx.
-NEEDS_FORWARDED = pytest.mark.xfail(
-    strict=True, reason="trusted forwarded headers (forwarded_allow_ips) not merged yet"
-)
 DOWNLOAD_MIB = 256
 #: What a flood stream writes, and at most what may sit in socket buffers for a stalled client.
 FLOOD_MIB = 128
@@ -247,7 +244,6 @@ async def test_nginx_reports_the_client_and_drops_its_forwarded_header(
         assert seen["forwarded"] is None, seen
 
 
-@NEEDS_FORWARDED
 async def test_views_see_the_client_address_and_https(
     nginx: Nginx, client: httpx.AsyncClient
 ) -> None:
@@ -279,7 +275,6 @@ async def test_forwarded_headers_from_an_untrusted_peer_are_ignored(
             assert seen["secure"] is False, seen
 
 
-@NEEDS_FORWARDED
 async def test_browser_websocket_with_its_origin_through_nginx(nginx: Nginx) -> None:
     """A page of the site opens a websocket: its ``Origin`` (https, nginx's port) matches the
     forwarded scheme and the ``Host`` nginx passes on; another site's is refused."""
