@@ -9,11 +9,14 @@ It puts three things together, in the order a request meets them:
 3. everything else, handed to the Django WSGI application through :class:`~aiodjango.wsgi.WSGIHandler`.
 
 However it is run (``aiodjango-serve``, ``runserver``, gunicorn's aiohttp worker), a shutdown
-closes its open websockets with code 1001 before waiting for the requests in flight.
+closes its open websockets with code 1001 before waiting for the requests in flight. The
+requests of 2. are capped (:mod:`aiodjango.server.limits`), and its websockets get the
+server's defaults (:mod:`aiodjango.server.websocket_defaults`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -31,6 +34,18 @@ from .lifted.middleware import current_middleware, watch_settings
 from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
+from .server.limits import (
+    DEFAULT_MAX_ASYNC_REQUESTS,
+    DEFAULT_MAX_WEBSOCKETS,
+    LOOP_LIMITS,
+    LoopLimits,
+)
+from .server.websocket_defaults import (
+    DEFAULT_WEBSOCKET_HEARTBEAT,
+    DEFAULT_WEBSOCKET_MAX_MSG_SIZE,
+    WEBSOCKET_DEFAULTS,
+    WebSocketDefaults,
+)
 from .server.websockets import close_websockets_on_shutdown
 from .wsgi import WSGIHandler, add_wsgi_route
 from .wsgi.environ import URL_SCHEME
@@ -46,6 +61,10 @@ def get_aio_application(
     script_name: str | None = None,
     include_static: bool = False,
     server_header: str = DEFAULT_SERVER_HEADER,
+    max_async_requests: int | None = None,
+    max_websockets: int | None = None,
+    websocket_heartbeat: float | None = None,
+    websocket_max_msg_size: int | None = None,
     **handler_options: Any,
 ) -> web.Application:
     """Build the aiohttp ``Application`` that serves the Django project.
@@ -57,6 +76,13 @@ def get_aio_application(
     WSGI application share it. ``server_header`` is the ``Server`` header of every
     response of the process (no version numbers by default). ``handler_options`` go to
     :class:`~aiodjango.wsgi.WSGIHandler` (``threads``, ``max_request_body_size``, ...).
+
+    ``max_async_requests`` caps the requests served on the loop at once (lifted views and
+    Django's async views together), ``max_websockets`` the open websockets; past either, 503
+    with ``Retry-After``. ``websocket_heartbeat`` (seconds, 0 for none) and
+    ``websocket_max_msg_size`` (bytes, 0 for no limit) are what websockets get when their view
+    gives no value. Each left at None takes its ``AIODJANGO_...`` setting (the name in capitals),
+    else aiodjango's default.
     """
     if wsgi is None:
         wsgi = get_wsgi_application()
@@ -70,6 +96,34 @@ def get_aio_application(
     app = web.Application()
     app[WSGI_HANDLER_KEY] = handler
     set_server_header(server_header)
+    limits = app[LOOP_LIMITS] = LoopLimits(
+        _chosen(
+            "max_async_requests",
+            max_async_requests,
+            DEFAULT_MAX_ASYNC_REQUESTS,
+            lambda value: LoopLimits(max_async_requests=value),
+        ),
+        _chosen(
+            "max_websockets",
+            max_websockets,
+            DEFAULT_MAX_WEBSOCKETS,
+            lambda value: LoopLimits(max_websockets=value),
+        ),
+    )
+    app[WEBSOCKET_DEFAULTS] = WebSocketDefaults(
+        _chosen(
+            "websocket_heartbeat",
+            websocket_heartbeat,
+            DEFAULT_WEBSOCKET_HEARTBEAT,
+            lambda value: WebSocketDefaults(heartbeat=value),
+        ),
+        _chosen(
+            "websocket_max_msg_size",
+            websocket_max_msg_size,
+            DEFAULT_WEBSOCKET_MAX_MSG_SIZE,
+            lambda value: WebSocketDefaults(max_msg_size=value),
+        ),
+    )
     url_scheme = handler_options.get("url_scheme")
     if url_scheme is not None:
         # The one scheme of every request, for lifted views as for the WSGI application.
@@ -83,8 +137,9 @@ def get_aio_application(
         handler,
         urlconf=urlconf,
         script_name=script_name,
-        wrap_view=protect_lifted_view,
-        django_async=django_async.handle,
+        # The caps come first: a request past them costs no more than its refusal.
+        wrap_view=lambda handler, view: limits.limit(protect_lifted_view(handler, view)),
+        django_async=limits.limit_requests(django_async.handle),
     )
     add_wsgi_route(app.router, handler, script_name)
 
@@ -93,6 +148,22 @@ def get_aio_application(
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)
     return app
+
+
+def _chosen(name: str, value: Any, default: Any, check: Callable[[Any], object]) -> Any:
+    """The keyword's value, else its setting's (``AIODJANGO_`` and the name in capitals) checked
+    by ``check`` and named if wrong, else the default."""
+    if value is not None:
+        return value
+    setting = f"AIODJANGO_{name.upper()}"
+    value = getattr(settings, setting, None)
+    if value is None:
+        return default
+    try:
+        check(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{setting}: {error}") from None
+    return value
 
 
 def add_static_root(router: web.UrlDispatcher) -> None:

@@ -2,7 +2,8 @@
 
 A websocket is remembered as it is prepared: through aiohttp's ``on_response_prepare`` signal
 for any application, or, for ``get_aio_application()``'s lifted views, only for the requests
-handed to :func:`watch_websocket`, so that other requests pay nothing.
+handed to :func:`watch_websocket`, so that other requests pay nothing. The same moment gives
+it the application's defaults (:mod:`aiodjango.server.websocket_defaults`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import weakref
 from aiohttp import WSCloseCode, web
 
 from .._compat import watch_prepare
+from .websocket_defaults import apply_websocket_defaults
 
 __all__ = [
     "WEBSOCKETS",
@@ -61,6 +63,7 @@ def close_websockets_on_shutdown(
         # Bound to this application's set: a websocket served by a sub-application is
         # announced here too, with request.app naming the sub-application.
         if isinstance(response, web.WebSocketResponse):
+            apply_websocket_defaults(request, response)
             websockets.add(response)
 
     if watch_responses:
@@ -81,6 +84,7 @@ def watch_websocket(request: web.Request) -> None:
 
 def _remember_websocket(request: web.Request, response: web.StreamResponse) -> None:
     if isinstance(response, web.WebSocketResponse):
+        apply_websocket_defaults(request, response)
         websockets = request.config_dict.get(WEBSOCKETS)
         if websockets is not None:
             websockets.add(response)
