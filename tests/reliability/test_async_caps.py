@@ -70,7 +70,8 @@ async def handshake_refused(session: aiohttp.ClientSession, url: str) -> bool:
     try:
         ws = await session.ws_connect(url)
     except aiohttp.WSServerHandshakeError as error:
-        return error.status == 503 and (error.headers or {}).get("Retry-After") == "1"
+        headers = error.headers
+        return error.status == 503 and headers is not None and headers["Retry-After"] == "1"
     await ws.close()
     return False
 
@@ -235,10 +236,10 @@ async def test_what_an_open_websocket_and_a_request_in_flight_cost(
         await server.wait_for_output(ENTERED, times=HELD_FOR_MEASURE)
         rss_held = rss(pid)
         gate.touch()
-        statuses = [response.status for response in await asyncio.gather(*held)]
-        assert statuses == [200] * HELD_FOR_MEASURE
-        for response in held:
-            response.result().release()
+        responses = await asyncio.gather(*held)
+        assert [response.status for response in responses] == [200] * HELD_FOR_MEASURE
+        for response in responses:
+            response.release()
     fds_back = await settle(lambda: open_fds(pid) <= fds_idle)
 
     per_websocket = (rss_open - rss_before) / OPEN_FOR_MEASURE
