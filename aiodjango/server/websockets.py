@@ -48,7 +48,9 @@ def close_websockets_on_shutdown(
     ``timeout`` seconds for the clients' replies. Calling this again only changes ``timeout``.
 
     With ``watch_responses`` every response the application prepares is looked at, through
-    aiohttp's ``on_response_prepare`` signal, which costs each request a little. Without it,
+    aiohttp's ``on_response_prepare`` signal, which costs each request a little (its websockets
+    also get the application's defaults, :func:`~aiodjango.server.set_websocket_defaults`).
+    Without it,
     only the requests given to :func:`watch_websocket` are: ``get_aio_application()`` does this
     for the websocket handshakes of lifted views, so its other requests pay nothing.
     """
@@ -76,7 +78,9 @@ def watch_websocket(request: web.Request) -> None:
 
     For handlers of an application set up with ``watch_responses=False`` (such as
     ``get_aio_application()``'s) that open websockets; call it before preparing the response.
-    The nearest application with :func:`close_websockets_on_shutdown` set up closes it.
+    The nearest application with :func:`close_websockets_on_shutdown` set up closes it. The
+    websocket also gets the application's defaults
+    (:func:`~aiodjango.server.set_websocket_defaults`) for what its view did not set.
     """
     # aiohttp tells no one else that a response to one request is being prepared.
     watch_prepare(request, _remember_websocket)
