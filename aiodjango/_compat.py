@@ -158,8 +158,9 @@ assert (
     and isinstance(AIOHTTP_WEBSOCKET_MAX_MSG_SIZE, int)
     and (_probe._heartbeat, _probe._pong_heartbeat, _probe._max_msg_size) == (3.0, 1.5, 5)
     and {"_pre_start", "_post_start"} <= set(web.WebSocketResponse.prepare.__code__.co_names)
-    and {"_max_msg_size", "_reset_heartbeat", "_heartbeat"}
+    and {"_max_msg_size", "_reset_heartbeat"}
     <= set(web.WebSocketResponse._post_start.__code__.co_names)
+    and "_heartbeat" in web.WebSocketResponse._reset_heartbeat.__code__.co_names
 ), (
     "aiohttp.web.WebSocketResponse no longer keeps heartbeat and max_msg_size in _heartbeat, "
     "_pong_heartbeat and _max_msg_size until prepare(): aiodjango.server.websocket_defaults "
