@@ -92,11 +92,8 @@ def get_aio_application(
     watch_connections()
     watch_settings()
     current_middleware()  # loaded now: a MIDDLEWARE entry that does not import fails at startup
-    handler = WSGIHandler(wsgi, **handler_options)
-    app = web.Application()
-    app[WSGI_HANDLER_KEY] = handler
-    set_server_header(server_header)
-    limits = app[LOOP_LIMITS] = LoopLimits(
+    # Checked before the WSGI adapter starts its threads: a bad setting leaves nothing behind.
+    limits = LoopLimits(
         _chosen(
             "max_async_requests",
             max_async_requests,
@@ -110,7 +107,7 @@ def get_aio_application(
             lambda value: LoopLimits(max_websockets=value),
         ),
     )
-    app[WEBSOCKET_DEFAULTS] = WebSocketDefaults(
+    websocket_defaults = WebSocketDefaults(
         _chosen(
             "websocket_heartbeat",
             websocket_heartbeat,
@@ -124,6 +121,12 @@ def get_aio_application(
             lambda value: WebSocketDefaults(max_msg_size=value),
         ),
     )
+    handler = WSGIHandler(wsgi, **handler_options)
+    app = web.Application()
+    app[WSGI_HANDLER_KEY] = handler
+    set_server_header(server_header)
+    app[LOOP_LIMITS] = limits
+    app[WEBSOCKET_DEFAULTS] = websocket_defaults
     url_scheme = handler_options.get("url_scheme")
     if url_scheme is not None:
         # The one scheme of every request, for lifted views as for the WSGI application.
