@@ -22,7 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from .exit import leave_stuck_threads_behind
-from .options import EXIT_USAGE, build_parser
+from .limits import limit_application
+from .options import ASYNC_LIMIT_OPTIONS, EXIT_USAGE, build_parser
 from .serving import Server, add_static_routes, configure_server
 from .values import (
     bounded_int,
@@ -33,6 +34,7 @@ from .values import (
     size,
     static_route,
 )
+from .websocket_defaults import set_websocket_defaults
 
 __all__ = [
     "EXIT_USAGE",
@@ -138,7 +140,15 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         )
         if value is not None
     }
+    loop_options = {
+        name: getattr(args, name) for name in ASYNC_LIMIT_OPTIONS if getattr(args, name) is not None
+    }
     if not isinstance(application, web.Application):
+        if loop_options:
+            raise UsageError(
+                f"{args.application!r} is a WSGI application, which serves nothing on the "
+                f"event loop: {_flags(list(loop_options))} apply to an aiohttp Application only"
+            )
         return configure_server(
             application,
             static=args.static,
@@ -152,11 +162,33 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
     # An aiohttp application (such as get_aio_application()'s) brings its own WSGI adapter.
     if handler_kwargs or args.script_name:
         names = [*handler_kwargs, *(["script_name"] if args.script_name else [])]
-        flags = ", ".join("--" + name.replace("_", "-") for name in names)
-        raise UsageError(f"{args.application!r} is an aiohttp Application: {flags} do not apply")
+        raise UsageError(
+            f"{args.application!r} is an aiohttp Application: {_flags(names)} do not apply"
+        )
     add_static_routes(application, args.static, args.static_cors)
+    apply_async_limit_options(application, args)
     # The proxy options replace the application's own (get_aio_application()'s settings).
     return Server(application, **listen, **proxy)
+
+
+def apply_async_limit_options(app: web.Application, args: argparse.Namespace) -> None:
+    """The caps and websocket defaults given on the command line, for an aiohttp application.
+
+    ``get_aio_application()``'s application has its own values changed; any other serves every
+    request on the loop, so the caps given apply to all its requests and websockets.
+    """
+    if args.max_async_requests is not None or args.max_websockets is not None:
+        limit_application(
+            app, max_async_requests=args.max_async_requests, max_websockets=args.max_websockets
+        )
+    if args.websocket_heartbeat is not None or args.websocket_max_msg_size is not None:
+        set_websocket_defaults(
+            app, heartbeat=args.websocket_heartbeat, max_msg_size=args.websocket_max_msg_size
+        )
+
+
+def _flags(names: Sequence[str]) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in names)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> int:

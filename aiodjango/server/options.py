@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .identity import DEFAULT_SERVER_HEADER
+from .limits import DEFAULT_MAX_ASYNC_REQUESTS, DEFAULT_MAX_WEBSOCKETS
 from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, FORWARDED_ALLOW_IPS_VARIABLE
 from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT
 from .values import (
@@ -25,9 +26,12 @@ from .values import (
     static_route,
     trusted_peers,
 )
+from .websocket_defaults import DEFAULT_WEBSOCKET_HEARTBEAT, DEFAULT_WEBSOCKET_MAX_MSG_SIZE
 
 __all__ = [
+    "ASYNC_LIMIT_OPTIONS",
     "EXIT_USAGE",
+    "add_async_limit_options",
     "add_listening_options",
     "add_logging_options",
     "add_proxy_options",
@@ -74,6 +78,7 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     add_listening_options(parser)
     add_serving_options(parser)
     add_proxy_options(parser)
+    add_async_limit_options(parser)
     add_logging_options(parser)
     return parser
 
@@ -241,6 +246,57 @@ def add_proxy_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also take the host from a trusted proxy's X-Forwarded-Host (or Forwarded: host=) "
         "(default: the Host header)",
+    )
+
+
+#: The options of :func:`add_async_limit_options`, as ``argparse`` names them.
+ASYNC_LIMIT_OPTIONS = (
+    "max_async_requests",
+    "max_websockets",
+    "websocket_heartbeat",
+    "websocket_max_msg_size",
+)
+
+
+def add_async_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What an aiohttp application serves on the loop: caps, and websocket defaults.
+
+    None of them is set unless given: an application from ``get_aio_application()`` keeps
+    its own values (its settings, or aiodjango's defaults, shown here) for the others.
+    """
+    limits = parser.add_argument_group(
+        "on the event loop (an aiohttp Application only: lifted views, Django async views, "
+        "websockets)"
+    )
+    limits.add_argument(
+        "--max-async-requests",
+        type=bounded_int(1),
+        metavar="N",
+        help="requests served on the loop at once, websockets aside; past it, 503 with "
+        f"Retry-After (get_aio_application's default: {DEFAULT_MAX_ASYNC_REQUESTS})",
+    )
+    limits.add_argument(
+        "--max-websockets",
+        type=bounded_int(1),
+        metavar="N",
+        help="websockets open at once; past it, handshakes get 503 with Retry-After "
+        f"(get_aio_application's default: {DEFAULT_MAX_WEBSOCKETS})",
+    )
+    limits.add_argument(
+        "--websocket-heartbeat",
+        type=seconds,
+        metavar="SECONDS",
+        help="ping websockets quiet for this long, closing those that do not answer; 0: no "
+        "pings; for websockets whose view sets none "
+        f"(get_aio_application's default: {DEFAULT_WEBSOCKET_HEARTBEAT:g})",
+    )
+    limits.add_argument(
+        "--websocket-max-msg-size",
+        type=size,
+        metavar="SIZE",
+        help="larger websocket messages close the websocket with 1009; 0: no limit; for "
+        "websockets whose view sets none "
+        f"(get_aio_application's default: {show_size(DEFAULT_WEBSOCKET_MAX_MSG_SIZE)})",
     )
 
 
