@@ -154,6 +154,8 @@ def test(*options: str) -> None:
         if not os.environ.get("AIODJANGO_CHROMIUM"):
             ensure_debian_package("chromium", "chromium")
         ensure_debian_package("wrk", "wrk")
+        # The slow tier runs a real nginx in front of the server, configured from the docs.
+        ensure_debian_package("nginx", "nginx")
     # The real-time tests' channel layer runs on a real Redis, in the fast tier too.
     ensure_debian_package("redis-server", "redis-server")
     step(BIN / "ruff", "check", ".")

@@ -41,6 +41,7 @@ else:
     ResourceInfo = dict
 
 __all__ = [
+    "AIOHTTP_WEBSOCKET_MAX_MSG_SIZE",
     "CsrfRejected",
     "Latin1Response",
     "Latin1StreamResponse",
@@ -48,6 +49,7 @@ __all__ = [
     "ResourceInfo",
     "check_django",
     "csrf_check_class",
+    "fill_websocket_defaults",
     "is_endpoint",
     "pattern_text",
     "regex_constants",
@@ -140,6 +142,43 @@ def _watching_class(callback: PrepareCallback) -> type[web.Request]:
             await super()._prepare_hook(response)
 
     return WatchedRequest
+
+
+# aiohttp: a ``WebSocketResponse`` keeps its constructor's ``heartbeat`` in ``_heartbeat`` (and
+# half of it in ``_pong_heartbeat``) and ``max_msg_size`` in ``_max_msg_size``, and reads them
+# only in ``_post_start()``, which ``prepare()`` calls after the request's ``_prepare_hook``.
+# There is no public way to give the websockets that views make themselves a server-wide default.
+_WS_PARAMETERS = inspect.signature(web.WebSocketResponse).parameters
+#: aiohttp's own defaults: a websocket still holding one was given no value by its view.
+AIOHTTP_WEBSOCKET_HEARTBEAT = _WS_PARAMETERS["heartbeat"].default
+AIOHTTP_WEBSOCKET_MAX_MSG_SIZE = _WS_PARAMETERS["max_msg_size"].default
+_probe = web.WebSocketResponse(heartbeat=3.0, max_msg_size=5)
+assert (
+    AIOHTTP_WEBSOCKET_HEARTBEAT is None
+    and isinstance(AIOHTTP_WEBSOCKET_MAX_MSG_SIZE, int)
+    and (_probe._heartbeat, _probe._pong_heartbeat, _probe._max_msg_size) == (3.0, 1.5, 5)
+    and {"_pre_start", "_post_start"} <= set(web.WebSocketResponse.prepare.__code__.co_names)
+    and {"_max_msg_size", "_reset_heartbeat"}
+    <= set(web.WebSocketResponse._post_start.__code__.co_names)
+    and "_heartbeat" in web.WebSocketResponse._reset_heartbeat.__code__.co_names
+), (
+    "aiohttp.web.WebSocketResponse no longer keeps heartbeat and max_msg_size in _heartbeat, "
+    "_pong_heartbeat and _max_msg_size until prepare(): aiodjango.server.websocket_defaults "
+    "needs a new way to apply its defaults"
+)
+del _probe
+
+
+def fill_websocket_defaults(
+    websocket: web.WebSocketResponse, heartbeat: float | None, max_msg_size: int
+) -> None:
+    """Give ``websocket``, before its handshake is sent, the values its view left at aiohttp's
+    defaults: ``heartbeat`` (None: none) and ``max_msg_size`` (0: no limit)."""
+    if heartbeat is not None and websocket._heartbeat is None:
+        websocket._heartbeat = heartbeat
+        websocket._pong_heartbeat = heartbeat / 2.0
+    if websocket._max_msg_size == AIOHTTP_WEBSOCKET_MAX_MSG_SIZE:
+        websocket._max_msg_size = max_msg_size
 
 
 # aiohttp: a response's status line and headers are written by the coroutine method

@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator, Iterator
 from typing import Any, Final
 
 import django
-from aiohttp import web
+from aiohttp import hdrs, web
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
@@ -138,6 +138,26 @@ class DjangoAsyncHandler:
         transport = request.transport
         peer = transport.get_extra_info("peername") if transport is not None else None
         local = transport.get_extra_info("sockname") if transport is not None else None
+        # The client, scheme and host as trusted forwarded headers tell them
+        # (aiodjango.server.proxy): the same fact as the WSGI environ's.
+        remote = request.remote
+        client = None
+        if isinstance(peer, tuple) and peer[0] == remote:
+            client = tuple(peer[:2])
+        elif remote:
+            client = (remote, 0)  # a forwarded client's port is not known
+        original_host = request.headers.get(hdrs.HOST)
+        if original_host is not None and request.host != original_host:
+            forwarded_host = request.host
+            headers = [
+                (name, forwarded_host.encode("latin-1") if name == b"host" else value)
+                for name, value in headers
+            ]
+            server_name, colon, port = forwarded_host.rpartition(":")
+            if not (colon and port.isdigit()):
+                https = (self._url_scheme or request.scheme) == "https"
+                server_name, port = forwarded_host, "443" if https else "80"
+            local = (server_name, int(port))
         return {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -149,7 +169,7 @@ class DjangoAsyncHandler:
             "query_string": url.raw_query_string.encode("latin-1"),
             "root_path": self._script_name,
             "headers": headers,
-            "client": tuple(peer[:2]) if isinstance(peer, tuple) else None,
+            "client": client,
             "server": tuple(local[:2]) if isinstance(local, tuple) else None,
         }
 

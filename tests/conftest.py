@@ -12,12 +12,14 @@ import pytest
 from django.db.backends.signals import connection_created
 
 # Fixtures for every directory: real servers as subprocesses, in-process servers, a real
-# redis-server, headless Chromium.
+# redis-server, headless Chromium, a real nginx.
 pytest_plugins = [
     "tests.support.processes",
     "tests.support.servers",
+    "tests.support.peers",
     "tests.support.redis",
     "tests.support.browser",
+    "tests.support.nginx",
 ]
 
 

@@ -14,7 +14,15 @@ from django.test import override_settings
 
 from aiodjango import get_aio_application
 from aiodjango.application import get_internal_aio_application
-from aiodjango.server import WEBSOCKETS, watch_websocket
+from aiodjango.server import (
+    DEFAULT_MAX_ASYNC_REQUESTS,
+    DEFAULT_MAX_WEBSOCKETS,
+    LOOP_LIMITS,
+    WEBSOCKET_DEFAULTS,
+    WEBSOCKETS,
+    WebSocketDefaults,
+    watch_websocket,
+)
 from tests.support.servers import AiohttpClient
 
 URLCONF = "tests.project.urls"
@@ -209,3 +217,42 @@ def test_internal_application_setting_naming_a_wsgi_app() -> None:
 
 def PLAIN_WSGI(environ: dict[str, object], start_response: object) -> list[bytes]:
     return [b""]
+
+
+def test_caps_and_websocket_defaults_from_keywords_settings_or_defaults(settings: Any) -> None:
+    app = get_aio_application()
+    assert (app[LOOP_LIMITS].max_async_requests, app[LOOP_LIMITS].max_websockets) == (
+        DEFAULT_MAX_ASYNC_REQUESTS,
+        DEFAULT_MAX_WEBSOCKETS,
+    )
+    assert app[WEBSOCKET_DEFAULTS] == WebSocketDefaults()
+    settings.AIODJANGO_MAX_ASYNC_REQUESTS = 7
+    settings.AIODJANGO_MAX_WEBSOCKETS = 9
+    settings.AIODJANGO_WEBSOCKET_HEARTBEAT = 0
+    settings.AIODJANGO_WEBSOCKET_MAX_MSG_SIZE = 2048
+    app = get_aio_application()
+    assert (app[LOOP_LIMITS].max_async_requests, app[LOOP_LIMITS].max_websockets) == (7, 9)
+    assert app[WEBSOCKET_DEFAULTS] == WebSocketDefaults(heartbeat=0, max_msg_size=2048)
+    app = get_aio_application(max_websockets=3, websocket_max_msg_size=10)
+    assert (app[LOOP_LIMITS].max_async_requests, app[LOOP_LIMITS].max_websockets) == (7, 3)
+    assert app[WEBSOCKET_DEFAULTS] == WebSocketDefaults(heartbeat=0, max_msg_size=10)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("AIODJANGO_MAX_ASYNC_REQUESTS", 0),
+        ("AIODJANGO_MAX_WEBSOCKETS", "many"),
+        ("AIODJANGO_WEBSOCKET_HEARTBEAT", -5),
+        ("AIODJANGO_WEBSOCKET_MAX_MSG_SIZE", 1.5),
+    ],
+)
+def test_a_bad_setting_is_named(settings: Any, setting: str, value: object) -> None:
+    setattr(settings, setting, value)
+    with pytest.raises(ImproperlyConfigured, match=f"^{setting}: "):
+        get_aio_application()
+
+
+def test_a_bad_keyword_is_named() -> None:
+    with pytest.raises(ValueError, match="max_websockets must be an integer >= 1"):
+        get_aio_application(max_websockets=0)

@@ -43,7 +43,10 @@ def _raw_host(request: web.BaseRequest, forwarded: bool) -> str | None:
     if forwarded and _X_FORWARDED_HOST in headers:
         # As a WSGI server joins repeated headers (aiohttp refuses repeated Host headers).
         return ",".join(headers.getall(_X_FORWARDED_HOST))
-    return headers.get(hdrs.HOST)
+    if hdrs.HOST not in headers:
+        return None
+    # The Host header, or the host a trusted proxy forwarded (aiodjango.server.proxy).
+    return request.host
 
 
 def _judge(raw_host: str) -> bool:

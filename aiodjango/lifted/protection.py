@@ -4,10 +4,10 @@
 (:mod:`aiodjango.lifted.hosts`), applies the project's security middleware
 (:mod:`aiodjango.lifted.middleware`: HTTPS redirect, security headers, login required),
 refuses websocket handshakes from foreign origins (:mod:`aiodjango.lifted.origin`), saves the
-session (:mod:`aiodjango.lifted.sessions`) and looks after database connections
-(:mod:`aiodjango.lifted.db`). The rest is opt-in per view: the user
-(:mod:`aiodjango.lifted.users`), login and permission rules (:mod:`aiodjango.lifted.decorators`)
-and CSRF (:mod:`aiodjango.lifted.csrf`).
+session (:mod:`aiodjango.lifted.sessions`), looks after database connections
+(:mod:`aiodjango.lifted.db`) and marks event streams for proxies not to buffer. The rest is
+opt-in per view: the user (:mod:`aiodjango.lifted.users`), login and permission rules
+(:mod:`aiodjango.lifted.decorators`) and CSRF (:mod:`aiodjango.lifted.csrf`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ __all__ = ["protect_lifted_view"]
 
 logger = logging.getLogger("aiodjango.auth")
 
+#: The media type of server-sent events.
+EVENT_STREAM = "text/event-stream"
+#: nginx's per-response switch for its response buffering.
+X_ACCEL_BUFFERING = "X-Accel-Buffering"
+
 
 def protect_lifted_view(handler: Handler, view: object) -> Handler:
     """Wrap a lifted view's handler with what Django's middleware would have done around it.
@@ -46,7 +51,8 @@ def protect_lifted_view(handler: Handler, view: object) -> Handler:
     with several, are refused with 403 (unless ``view`` is marked with
     :func:`allow_any_origin`), and the others are watched so that a shutdown closes their
     websocket (:func:`~aiodjango.server.watch_websocket`). After it: HTTP responses get the
-    headers of ``SecurityMiddleware`` and ``XFrameOptionsMiddleware`` as they are prepared;
+    headers of ``SecurityMiddleware`` and ``XFrameOptionsMiddleware`` as they are prepared,
+    and ``text/event-stream`` responses ``X-Accel-Buffering: no`` (unless the view set it);
     session changes are saved into the response the view returns; the database connections
     the request used are looked after.
     """
@@ -56,9 +62,9 @@ def protect_lifted_view(handler: Handler, view: object) -> Handler:
     async def protected(request: web.Request) -> web.StreamResponse:
         middleware = current_middleware()
         websocket = is_websocket_handshake(request)
-        if not websocket and middleware.adds_headers:
+        if not websocket:
             # Every response prepared for the request, the view's own streams included.
-            watch_prepare(request, _add_middleware_headers)
+            watch_prepare(request, _add_headers)
         if not host_allowed(request, middleware.forwarded_host):
             return disallowed_host(request)
         if len(request.headers.getall(hdrs.COOKIE, ())) > 1:
@@ -112,8 +118,15 @@ async def _call_view(handler: Handler, request: web.Request) -> web.StreamRespon
             await db.look_after_connections(use)
 
 
-def _add_middleware_headers(request: web.Request, response: web.StreamResponse) -> None:
-    current_middleware().add_headers(request, response)
+def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """The headers a response gets as it is prepared: the security middleware's, and
+    ``X-Accel-Buffering: no`` on an event stream, so that a proxy such as nginx passes each
+    event on at once instead of holding it in its response buffer."""
+    middleware = current_middleware()
+    if middleware.adds_headers:
+        middleware.add_headers(request, response)
+    if response.content_type == EVENT_STREAM:
+        response.headers.setdefault(X_ACCEL_BUFFERING, "no")
 
 
 def _one_cookie_header(request: web.Request) -> web.Request:
@@ -121,7 +134,12 @@ def _one_cookie_header(request: web.Request) -> web.Request:
     headers = CIMultiDict(request.headers)
     joined = "; ".join(headers.popall(hdrs.COOKIE))
     headers[hdrs.COOKIE] = joined
-    clone = request.clone(headers=headers)
+    # A clone forgets what a trusted proxy said unless told again (aiodjango.server.proxy).
+    remote, scheme = request.remote or "", request.scheme
+    if hdrs.HOST in headers:
+        clone = request.clone(headers=headers, remote=remote, scheme=scheme, host=request.host)
+    else:
+        clone = request.clone(headers=headers, remote=remote, scheme=scheme)
     assert isinstance(clone, web.Request)
     return clone
 

@@ -22,8 +22,9 @@ from typing import Any
 from aiohttp import web
 
 from .exit import leave_stuck_threads_behind
+from .limits import limit_application
 from .loops import loop_factory, run_on_loop
-from .options import EXIT_USAGE, build_parser
+from .options import ASYNC_LIMIT_OPTIONS, EXIT_USAGE, build_parser
 from .serving import Server, configure_server
 from .static import add_static_routes
 from .tls import make_ssl_context
@@ -36,6 +37,7 @@ from .values import (
     size,
     static_route,
 )
+from .websocket_defaults import set_websocket_defaults
 
 __all__ = [
     "EXIT_USAGE",
@@ -123,6 +125,10 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         "server_header": args.server_header,
         "ssl_context": tls_context(args),
     }
+    proxy: dict[str, Any] = {
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "forwarded_host": args.forwarded_host,
+    }
     handler_kwargs = {
         name: value
         for name, value in (
@@ -138,22 +144,55 @@ def make_server(application: Any, args: argparse.Namespace) -> Server:
         )
         if value is not None
     }
+    loop_options = {
+        name: getattr(args, name) for name in ASYNC_LIMIT_OPTIONS if getattr(args, name) is not None
+    }
     if not isinstance(application, web.Application):
+        if loop_options:
+            raise UsageError(
+                f"{args.application!r} is a WSGI application, which serves nothing on the "
+                f"event loop: {_flags(list(loop_options))} apply to an aiohttp Application only"
+            )
         return configure_server(
             application,
             static=args.static,
             static_cors=args.static_cors,
             script_name=args.script_name,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            forwarded_host=bool(args.forwarded_host),
             **listen,
             **handler_kwargs,
         )
     # An aiohttp application (such as get_aio_application()'s) brings its own WSGI adapter.
     if handler_kwargs or args.script_name:
         names = [*handler_kwargs, *(["script_name"] if args.script_name else [])]
-        flags = ", ".join("--" + name.replace("_", "-") for name in names)
-        raise UsageError(f"{args.application!r} is an aiohttp Application: {flags} do not apply")
+        raise UsageError(
+            f"{args.application!r} is an aiohttp Application: {_flags(names)} do not apply"
+        )
     add_static_routes(application, args.static, args.static_cors)
-    return Server(application, **listen)
+    apply_async_limit_options(application, args)
+    # The proxy options replace the application's own (get_aio_application()'s settings).
+    return Server(application, **listen, **proxy)
+
+
+def apply_async_limit_options(app: web.Application, args: argparse.Namespace) -> None:
+    """The caps and websocket defaults given on the command line, for an aiohttp application.
+
+    ``get_aio_application()``'s application has its own values changed; any other serves every
+    request on the loop, so the caps given apply to all its requests and websockets.
+    """
+    if args.max_async_requests is not None or args.max_websockets is not None:
+        limit_application(
+            app, max_async_requests=args.max_async_requests, max_websockets=args.max_websockets
+        )
+    if args.websocket_heartbeat is not None or args.websocket_max_msg_size is not None:
+        set_websocket_defaults(
+            app, heartbeat=args.websocket_heartbeat, max_msg_size=args.websocket_max_msg_size
+        )
+
+
+def _flags(names: Sequence[str]) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in names)
 
 
 def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
@@ -161,19 +200,15 @@ def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
     if args.certfile is None:
         given = [flag for flag in ("keyfile", "ssl_ciphers", "ca_certs") if getattr(args, flag)]
         if given:
-            raise UsageError(f"{_flag(given[0])} needs --certfile (the server's certificate)")
+            raise UsageError(f"{_flags(given[:1])} needs --certfile (the server's certificate)")
         return None
     return make_ssl_context(
         args.certfile,
         args.keyfile,
         ssl_ciphers=args.ssl_ciphers,
         ca_certs=args.ca_certs,
-        naming=_flag,
+        naming=lambda name: _flags([name]),
     )
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "aiodjango-serve") -> int:

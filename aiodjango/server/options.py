@@ -13,7 +13,9 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..wsgi import WSGIHandler
 from .identity import DEFAULT_SERVER_HEADER
+from .limits import DEFAULT_MAX_ASYNC_REQUESTS, DEFAULT_MAX_WEBSOCKETS
 from .loops import LOOPS
+from .proxy import DEFAULT_FORWARDED_ALLOW_IPS, FORWARDED_ALLOW_IPS_VARIABLE
 from .serving import DEFAULT_HOST, DEFAULT_KEEPALIVE_TIMEOUT
 from .values import (
     bounded_int,
@@ -23,9 +25,20 @@ from .values import (
     show_size,
     size,
     static_route,
+    trusted_peers,
 )
+from .websocket_defaults import DEFAULT_WEBSOCKET_HEARTBEAT, DEFAULT_WEBSOCKET_MAX_MSG_SIZE
 
-__all__ = ["EXIT_USAGE", "build_parser"]
+__all__ = [
+    "ASYNC_LIMIT_OPTIONS",
+    "EXIT_USAGE",
+    "add_async_limit_options",
+    "add_listening_options",
+    "add_logging_options",
+    "add_proxy_options",
+    "add_serving_options",
+    "build_parser",
+]
 
 #: The exit status of a command line that cannot be used.
 EXIT_USAGE = 2
@@ -67,6 +80,8 @@ def build_parser(prog: str = "aiodjango-serve") -> argparse.ArgumentParser:
     add_tls_options(parser)
     add_loop_options(parser)
     add_serving_options(parser)
+    add_proxy_options(parser)
+    add_async_limit_options(parser)
     add_logging_options(parser)
     return parser
 
@@ -242,6 +257,83 @@ def add_serving_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="cut a streamed response whose client takes nothing for this long, releasing "
         f"its worker thread (default: {_handler_default('send_timeout')})",
+    )
+
+
+def add_proxy_options(parser: argparse.ArgumentParser) -> None:
+    """Which proxies in front are believed about the client, the scheme and the host."""
+    proxy = parser.add_argument_group(
+        "behind a proxy",
+        "X-Forwarded-For, X-Forwarded-Proto and Forwarded set the client's address and the\n"
+        "scheme only on connections from a trusted proxy; from other peers they are ignored.\n"
+        "For an aiohttp Application, these options replace its own (the\n"
+        "AIODJANGO_FORWARDED_* settings of get_aio_application()).",
+    )
+    proxy.add_argument(
+        "--forwarded-allow-ips",
+        type=trusted_peers,
+        metavar="IPS",
+        help="comma-separated addresses and CIDR networks of the trusted proxies, or * to "
+        f"trust every peer, or '' to trust none (default: ${FORWARDED_ALLOW_IPS_VARIABLE} if "
+        f"set, else {DEFAULT_FORWARDED_ALLOW_IPS})",
+    )
+    proxy.add_argument(
+        "--forwarded-host",
+        action="store_true",
+        default=None,
+        help="also take the host from a trusted proxy's X-Forwarded-Host (or Forwarded: host=) "
+        "(default: the Host header)",
+    )
+
+
+#: The options of :func:`add_async_limit_options`, as ``argparse`` names them.
+ASYNC_LIMIT_OPTIONS = (
+    "max_async_requests",
+    "max_websockets",
+    "websocket_heartbeat",
+    "websocket_max_msg_size",
+)
+
+
+def add_async_limit_options(parser: argparse.ArgumentParser) -> None:
+    """What an aiohttp application serves on the loop: caps, and websocket defaults.
+
+    None of them is set unless given: an application from ``get_aio_application()`` keeps
+    its own values (its settings, or aiodjango's defaults, shown here) for the others.
+    """
+    limits = parser.add_argument_group(
+        "on the event loop (an aiohttp Application only: lifted views, Django async views, "
+        "websockets)"
+    )
+    limits.add_argument(
+        "--max-async-requests",
+        type=bounded_int(1),
+        metavar="N",
+        help="requests served on the loop at once, websockets aside; past it, 503 with "
+        f"Retry-After (get_aio_application's default: {DEFAULT_MAX_ASYNC_REQUESTS})",
+    )
+    limits.add_argument(
+        "--max-websockets",
+        type=bounded_int(1),
+        metavar="N",
+        help="websockets open at once; past it, handshakes get 503 with Retry-After "
+        f"(get_aio_application's default: {DEFAULT_MAX_WEBSOCKETS})",
+    )
+    limits.add_argument(
+        "--websocket-heartbeat",
+        type=seconds,
+        metavar="SECONDS",
+        help="ping websockets quiet for this long, closing those that do not answer; 0: no "
+        "pings; for websockets whose view sets none "
+        f"(get_aio_application's default: {DEFAULT_WEBSOCKET_HEARTBEAT:g})",
+    )
+    limits.add_argument(
+        "--websocket-max-msg-size",
+        type=size,
+        metavar="SIZE",
+        help="larger websocket messages close the websocket with 1009; 0: no limit; for "
+        "websockets whose view sets none "
+        f"(get_aio_application's default: {show_size(DEFAULT_WEBSOCKET_MAX_MSG_SIZE)})",
     )
 
 

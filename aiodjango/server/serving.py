@@ -44,6 +44,7 @@ from .identity import (
     set_server_header,
 )
 from .loops import loop_factory, loop_name, run_on_loop
+from .proxy import TrustedPeers, trust_forwarded_headers
 from .static import StaticRoute, add_static_routes
 from .tls import PathLike, server_ssl_context
 from .websockets import close_websockets_on_shutdown
@@ -103,6 +104,8 @@ def configure_server(
     ssl_ciphers: str | None = None,
     ca_certs: PathLike | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    forwarded_allow_ips: str | Iterable[str] | TrustedPeers | None = None,
+    forwarded_host: bool = False,
     **handler_kwargs: Any,
 ) -> Server:
     """Build the aiohttp application serving ``application`` and a :class:`Server` for it.
@@ -110,8 +113,10 @@ def configure_server(
     Static routes and extra routes come first; the WSGI application is mounted at
     ``script_name`` and gets every other URL under it. ``static_cors`` is the
     ``Access-Control-Allow-Origin`` of static files. The TLS arguments are those of
-    :class:`Server`. Other keyword arguments go to :class:`~aiodjango.wsgi.WSGIHandler`.
-    Nothing listens until :meth:`Server.start`.
+    :class:`Server`. ``forwarded_allow_ips`` and ``forwarded_host`` are the trusted forwarded
+    headers (:mod:`aiodjango.server.proxy`; None: ``$FORWARDED_ALLOW_IPS``, else 127.0.0.1 and
+    ::1). Other keyword arguments go to :class:`~aiodjango.wsgi.WSGIHandler`. Nothing listens
+    until :meth:`Server.start`.
     """
     # Bad TLS files are reported before anything else is built.
     ssl_context = server_ssl_context(ssl_context, certfile, keyfile, ssl_ciphers, ca_certs)
@@ -119,6 +124,7 @@ def configure_server(
     if unknown:
         raise TypeError(f"configure_server() got an unexpected keyword argument {unknown[0]!r}")
     app = web.Application()
+    trust_forwarded_headers(app, forwarded_allow_ips, forwarded_host)
     add_static_routes(app, static, static_cors)
     for method, path, view in routes:
         app.router.add_route(method, path, view)
@@ -191,7 +197,9 @@ class Server:
     made another way (not with the files). The context is built once, here, and every problem
     with it is a :class:`~aiodjango.server.TLSSetupError` naming the file.
     ``access_log_class`` and ``access_log`` go to :class:`aiohttp.web.AppRunner`
-    (``runserver`` logs requests the way Django's does).
+    (``runserver`` logs requests the way Django's does). ``forwarded_allow_ips`` and
+    ``forwarded_host``, when given, replace the app's trusted forwarded headers (or add them:
+    :func:`~aiodjango.server.proxy.trust_forwarded_headers`); None keeps the app's own.
     """
 
     def __init__(
@@ -214,6 +222,8 @@ class Server:
         ssl_context: ssl.SSLContext | None = None,
         access_log_class: type[AbstractAccessLogger] | None = None,
         access_log: logging.Logger | None = None,
+        forwarded_allow_ips: str | Iterable[str] | TrustedPeers | None = None,
+        forwarded_host: bool | None = None,
     ) -> None:
         if unix_socket is not None and socket is not None:
             raise ValueError("give unix_socket or socket, not both")
@@ -223,6 +233,8 @@ class Server:
             raise ValueError(f"keepalive_timeout must be > 0 seconds, not {keepalive_timeout!r}")
         if server_header is not None:
             check_server_header(server_header)
+        if forwarded_allow_ips is not None or forwarded_host is not None:
+            trust_forwarded_headers(app, forwarded_allow_ips, forwarded_host)
         self._server_header = server_header
         self._ssl_context = server_ssl_context(
             ssl_context, certfile, keyfile, ssl_ciphers, ca_certs

@@ -1,4 +1,4 @@
-"""Parsing the values of the command line's options: sizes, durations, modes, routes.
+"""Parsing the values of the command line's options: sizes, durations, modes, routes, peers.
 
 Each parser raises ``argparse.ArgumentTypeError`` naming the text it could not use, which the
 command line reports as one line.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from .proxy import TrustedPeers
+
 __all__ = [
     "bounded_int",
     "octal_mode",
@@ -17,6 +19,7 @@ __all__ = [
     "show_size",
     "size",
     "static_route",
+    "trusted_peers",
 ]
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024**2, "g": 1024**3}
@@ -96,3 +99,11 @@ def positive_seconds(text: str) -> float:
     if value == 0:
         raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
     return value
+
+
+def trusted_peers(text: str) -> TrustedPeers:
+    """Parse a comma-separated list of addresses and CIDR networks, or ``*``."""
+    try:
+        return TrustedPeers(text, "")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(": ")) from None

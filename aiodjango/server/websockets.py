@@ -2,7 +2,8 @@
 
 A websocket is remembered as it is prepared: through aiohttp's ``on_response_prepare`` signal
 for any application, or, for ``get_aio_application()``'s lifted views, only for the requests
-handed to :func:`watch_websocket`, so that other requests pay nothing.
+handed to :func:`watch_websocket`, so that other requests pay nothing. The same moment gives
+it the application's defaults (:mod:`aiodjango.server.websocket_defaults`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import weakref
 from aiohttp import WSCloseCode, web
 
 from .._compat import watch_prepare
+from .websocket_defaults import apply_websocket_defaults
 
 __all__ = [
     "WEBSOCKETS",
@@ -46,7 +48,9 @@ def close_websockets_on_shutdown(
     ``timeout`` seconds for the clients' replies. Calling this again only changes ``timeout``.
 
     With ``watch_responses`` every response the application prepares is looked at, through
-    aiohttp's ``on_response_prepare`` signal, which costs each request a little. Without it,
+    aiohttp's ``on_response_prepare`` signal, which costs each request a little (its websockets
+    also get the application's defaults, :func:`~aiodjango.server.set_websocket_defaults`).
+    Without it,
     only the requests given to :func:`watch_websocket` are: ``get_aio_application()`` does this
     for the websocket handshakes of lifted views, so its other requests pay nothing.
     """
@@ -61,6 +65,7 @@ def close_websockets_on_shutdown(
         # Bound to this application's set: a websocket served by a sub-application is
         # announced here too, with request.app naming the sub-application.
         if isinstance(response, web.WebSocketResponse):
+            apply_websocket_defaults(request, response)
             websockets.add(response)
 
     if watch_responses:
@@ -73,7 +78,9 @@ def watch_websocket(request: web.Request) -> None:
 
     For handlers of an application set up with ``watch_responses=False`` (such as
     ``get_aio_application()``'s) that open websockets; call it before preparing the response.
-    The nearest application with :func:`close_websockets_on_shutdown` set up closes it.
+    The nearest application with :func:`close_websockets_on_shutdown` set up closes it. The
+    websocket also gets the application's defaults
+    (:func:`~aiodjango.server.set_websocket_defaults`) for what its view did not set.
     """
     # aiohttp tells no one else that a response to one request is being prepared.
     watch_prepare(request, _remember_websocket)
@@ -81,6 +88,7 @@ def watch_websocket(request: web.Request) -> None:
 
 def _remember_websocket(request: web.Request, response: web.StreamResponse) -> None:
     if isinstance(response, web.WebSocketResponse):
+        apply_websocket_defaults(request, response)
         websockets = request.config_dict.get(WEBSOCKETS)
         if websockets is not None:
             websockets.add(response)

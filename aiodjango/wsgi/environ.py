@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion10, HttpVersion11
 
 from .body import InputStream
@@ -95,8 +95,9 @@ def make_environ(
 def add_request_meta(meta: dict[str, Any], request: web.BaseRequest) -> None:
     """Add what a request says about itself: method, query, scheme, headers, addresses.
 
-    The one place that decides a request's scheme and host, for the WSGI path
-    (:func:`make_environ`) and for lifted views (Django's view of their request) alike.
+    The one place that decides a request's scheme, host and client, from ``request.scheme``,
+    ``request.host`` and ``request.remote`` (which trusted forwarded headers set), for the WSGI
+    path (:func:`make_environ`) and for lifted views (Django's view of their request) alike.
     ``wsgi.url_scheme`` is kept when ``meta`` already has it (a forced scheme). Repeated
     headers are joined with ","; repeated ``Cookie`` headers with "; " (RFC 6265), so cookie
     parsers see every pair.
@@ -121,12 +122,18 @@ def add_request_meta(meta: dict[str, Any], request: web.BaseRequest) -> None:
     transport = request.transport
     peer = transport.get_extra_info("peername") if transport is not None else None
     local = transport.get_extra_info("sockname") if transport is not None else None
-    if isinstance(peer, tuple):
-        # REMOTE_HOST is the address too: resolving names would block on DNS (CGI allows it).
-        meta["REMOTE_ADDR"] = meta["REMOTE_HOST"] = peer[0]
-        meta["REMOTE_PORT"] = str(peer[1])
-    else:  # a unix socket: no address to tell, and no port at all
-        meta["REMOTE_ADDR"] = meta["REMOTE_HOST"] = ""
+    # request.remote is the peer's address, or the client's when a trusted proxy told it
+    # (aiodjango.server.proxy clones the request): the one fact every path reads.
+    remote = request.remote or ""
+    # REMOTE_HOST is the address too: resolving names would block on DNS (CGI allows it).
+    meta["REMOTE_ADDR"] = meta["REMOTE_HOST"] = remote
+    if isinstance(peer, tuple) and peer[0] == remote:
+        meta["REMOTE_PORT"] = str(peer[1])  # a forwarded client's port is not known
+    if "HTTP_HOST" in meta:
+        host = request.host  # the Host header, or the forwarded host of a trusted proxy
+        if host != request.headers.get(hdrs.HOST):
+            meta["HTTP_HOST"] = host
+            local = None  # SERVER_NAME and SERVER_PORT follow the forwarded host
     if isinstance(local, tuple):
         meta["SERVER_NAME"] = local[0]
         meta["SERVER_PORT"] = str(local[1])

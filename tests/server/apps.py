@@ -78,6 +78,9 @@ def make_app(gate: Gate | None = None) -> WSGIApplication:
             "path_info": path,
             "query_string": environ.get("QUERY_STRING", ""),
             "url_scheme": environ["wsgi.url_scheme"],
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "remote_port": environ.get("REMOTE_PORT"),
+            "host": environ.get("HTTP_HOST"),
             "body": environ["wsgi.input"].read(length).decode("latin-1"),
             "thread": threading.get_ident(),
         }
@@ -104,10 +107,18 @@ async def native(request: web.Request) -> web.Response:
     return web.Response(text="native aiohttp route")
 
 
+async def whoami(request: web.Request) -> web.Response:
+    """Who the request says the client is: its address, scheme and host."""
+    return web.json_response(
+        {"remote": request.remote, "scheme": request.scheme, "host": request.host}
+    )
+
+
 def make_aiohttp_app() -> web.Application:
     """An aiohttp application, as get_aio_application() returns, with one native route."""
     app = web.Application()
     app.router.add_get("/native", native)
+    app.router.add_get("/whoami", whoami)
     return app
 
 

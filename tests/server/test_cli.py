@@ -69,6 +69,8 @@ def test_help_says_the_default_host_is_every_interface() -> None:
         "--ssl-ciphers",
         "--ca-certs",
         "--loop",
+        "--forwarded-allow-ips",
+        "--forwarded-host",
     ):
         assert flag in result.stdout
 
@@ -105,6 +107,8 @@ def test_a_bad_application_is_one_line_and_status_2(target: str, fragments: list
         (["--keepalive-timeout", "-1"], ["--keepalive-timeout"]),
         (["--server-header", "bad\tname"], ["server_header", "visible ASCII"]),
         (["--no-such-flag"], ["--no-such-flag"]),
+        (["--forwarded-allow-ips", "300.1.1.1"], ["--forwarded-allow-ips", "'300.1.1.1'"]),
+        (["--forwarded-allow-ips", "10.0.0.1/8"], ["'10.0.0.1/8'", "host bits set"]),
     ],
 )
 def test_a_bad_option_is_one_line_and_status_2(options: list[str], fragments: list[str]) -> None:

@@ -20,6 +20,8 @@ GATE_ENV = "RELIABILITY_GATE"
 GATE_LIMIT = 60.0
 ENTERED = "entered the gate"
 STREAM_CLOSED = "stream closed"
+#: The maximum message size ``roomy_echo`` sets itself.
+ROOMY_MAX_MSG_SIZE = 8 * 1024 * 1024
 
 
 def hello(request: HttpRequest) -> HttpResponse:
@@ -81,7 +83,33 @@ async def async_gate(request: web.Request) -> web.Response:
     return web.Response(text="async released")
 
 
+async def django_async_hello(request: HttpRequest) -> HttpResponse:
+    """A Django async view, served on the loop by Django's async handler."""
+    return HttpResponse("django async hello")
+
+
+async def django_async_gate(request: HttpRequest) -> HttpResponse:
+    print(f"{ENTERED} (django async)", flush=True)
+    deadline = time.monotonic() + GATE_LIMIT
+    while not _gate_open():
+        if time.monotonic() > deadline:
+            return HttpResponse("never released", status=504)
+        await asyncio.sleep(0.01)  # the server's side of the gate, as above
+    return HttpResponse("django async released")
+
+
+async def roomy_echo(request: web.Request) -> web.WebSocketResponse:
+    """A websocket whose view sets its own maximum message size, above the server's default."""
+    socket = web.WebSocketResponse(max_msg_size=ROOMY_MAX_MSG_SIZE)
+    await socket.prepare(request)
+    async for message in socket:
+        if message.type == WSMsgType.TEXT:
+            await socket.send_str(f"echo: {message.data}")
+    return socket
+
+
 async def echo(request: web.Request) -> web.WebSocketResponse:
+    """A websocket with aiohttp's defaults: the server's websocket defaults apply."""
     socket = web.WebSocketResponse()
     await socket.prepare(request)
     async for message in socket:
