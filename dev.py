@@ -81,8 +81,9 @@ def ensure_debian_package(command: str, package: str) -> None:
 
 
 def run(addrport: str = "127.0.0.1:8000") -> None:
-    # The redis extra lets the example use Redis as its channel layer when REDIS_URL is set.
-    ensure_venv("redis")
+    # The redis extra lets the example use Redis as its channel layer when REDIS_URL is set;
+    # with the uvloop extra runserver serves it on uvloop, as production would.
+    ensure_venv("redis,uvloop")
     manage = EXAMPLE / "manage.py"
     step(PYTHON, manage, "migrate", "--noinput", cwd=EXAMPLE)
     step(PYTHON, manage, "create_demo_users", cwd=EXAMPLE)
