@@ -42,9 +42,8 @@ def make_ssl_context(
     if b"-----BEGIN CERTIFICATE-----" not in certificate:
         raise TLSSetupError(f"{naming('certfile')} {certfile}: no PEM certificate in it")
     key_holder, key_argument = (certfile, "certfile") if keyfile is None else (keyfile, "keyfile")
-    if b"PRIVATE KEY-----" not in (
-        certificate if keyfile is None else _read(keyfile, "keyfile", naming)
-    ):
+    key_pem = certificate if keyfile is None else _read(keyfile, "keyfile", naming)
+    if b"PRIVATE KEY-----" not in key_pem:
         hint = f"; give {naming('keyfile')}" if keyfile is None else ""
         raise TLSSetupError(f"{naming(key_argument)} {key_holder}: no PEM private key in it{hint}")
 

@@ -203,6 +203,8 @@ async def test_server_speaks_https_with_files_or_a_context(certificates: Certifi
     app.router.add_get("/", scheme)
     with pytest.raises(TLSSetupError, match=r"keyfile .*does not match the certificate"):
         Server(app, certfile=certificates.certfile, keyfile=certificates.other_key)
+    with pytest.raises(TLSSetupError, match="keyfile needs certfile"):
+        Server(app, keyfile=certificates.keyfile)
     context = make_ssl_context(certificates.combined)
     with pytest.raises(ValueError, match="give ssl_context or certfile, not both"):
         Server(app, certfile=certificates.certfile, ssl_context=context)
