@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import resolve_url
 
-from .origin import is_websocket_handshake
+from ..server.websockets import is_websocket_handshake
 from .requests import DjangoRequest, View, forbidden, request_locator
 from .users import get_user
 

@@ -12,27 +12,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.utils.http import is_same_domain
 
 from .requests import DjangoRequest
 
-__all__ = ["allow_any_origin", "allows_any_origin", "is_websocket_handshake", "origin_allowed"]
+__all__ = ["allow_any_origin", "allows_any_origin", "origin_allowed"]
 
 _Marked = TypeVar("_Marked", bound=Callable[..., Any])
 
 ANY_ORIGIN_ATTRIBUTE = "aiodjango_allow_any_origin"
-
-
-def is_websocket_handshake(request: web.BaseRequest) -> bool:
-    """Whether the request asks to open a websocket.
-
-    Whatever its method: aiohttp opens a websocket for any request that asks, not only GET.
-    """
-    upgrade = request.headers.get(hdrs.UPGRADE)
-    return upgrade is not None and "websocket" in upgrade.lower()
 
 
 def allow_any_origin(view: _Marked) -> _Marked:

@@ -22,11 +22,11 @@ from multidict import CIMultiDict
 
 from .._compat import watch_prepare
 from ..routing.kinds import Handler
-from ..server.websockets import watch_websocket
+from ..server.websockets import is_websocket_handshake, watch_websocket
 from . import db
 from .hosts import disallowed_host, host_allowed
 from .middleware import current_middleware, login_probe, login_redirect, ssl_redirect
-from .origin import allows_any_origin, is_websocket_handshake, origin_allowed
+from .origin import allows_any_origin, origin_allowed
 from .requests import aiohttp_response, forbidden
 from .sessions import has_unsaved_session, save_session_after_view
 from .users import get_user

@@ -21,10 +21,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from ..wsgi.handler import RETRY_AFTER
 from ..wsgi.sending import plain
+from .websockets import is_websocket_handshake
 
 __all__ = [
     "DEFAULT_MAX_ASYNC_REQUESTS",
@@ -108,8 +109,7 @@ class LoopLimits:
 
     async def _serve(self, handler: Handler, request: web.Request) -> web.StreamResponse:
         """Serve ``request`` with ``handler`` under the cap it counts against."""
-        upgrade = request.headers.get(hdrs.UPGRADE)
-        if upgrade is not None and "websocket" in upgrade.lower():
+        if is_websocket_handshake(request):
             if self.websockets >= self._websocket_cap:
                 return busy()
             self.websockets += 1

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import weakref
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, hdrs, web
 
 from .._compat import watch_prepare
 from .websocket_defaults import apply_websocket_defaults
@@ -21,10 +21,21 @@ __all__ = [
     "WEBSOCKETS",
     "WEBSOCKET_CLOSE_TIMEOUT",
     "close_websockets_on_shutdown",
+    "is_websocket_handshake",
     "watch_websocket",
 ]
 
 logger = logging.getLogger("aiodjango.server")
+
+
+def is_websocket_handshake(request: web.BaseRequest) -> bool:
+    """Whether the request asks to open a websocket.
+
+    Whatever its method: aiohttp opens a websocket for any request that asks, not only GET.
+    """
+    upgrade = request.headers.get(hdrs.UPGRADE)
+    return upgrade is not None and "websocket" in upgrade.lower()
+
 
 #: Every websocket the application has prepared, so a shutdown can close them with 1001.
 #: Filled automatically (see :func:`close_websockets_on_shutdown` and :func:`watch_websocket`).
