@@ -1,10 +1,15 @@
 """The chat room in a real browser: two people logged in, one talks, the other sees it.
 
 Playwright drives the system's Chromium (``AIODJANGO_CHROMIUM`` or ``chromium`` on the
-PATH); ``python3 dev.py test`` installs it where it is missing.
+PATH); ``python3 dev.py test`` installs it where it is missing. The chat's screenshot goes to
+the test's own directory; with ``AIODJANGO_UPDATE_SCREENSHOTS=1`` it replaces the one in the
+docs.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
@@ -34,7 +39,9 @@ async def open_chat(context: BrowserContext) -> Page:
     return page
 
 
-async def test_two_people_chat(browser: Browser, example_server: ServerProcess) -> None:
+async def test_two_people_chat(
+    browser: Browser, example_server: ServerProcess, tmp_path: Path
+) -> None:
     alice = await open_chat(await log_in(browser, example_server, "alice"))
     bob = await open_chat(await log_in(browser, example_server, "bob"))
 
@@ -53,9 +60,11 @@ async def test_two_people_chat(browser: Browser, example_server: ServerProcess) 
         "bob", timeout=1000
     )
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    await bob.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 0
+    screenshot = (
+        SCREENSHOT if os.environ.get("AIODJANGO_UPDATE_SCREENSHOTS") else tmp_path / "chat.png"
+    )
+    await bob.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
 
 
 async def test_anonymous_visitor_gets_no_socket(
