@@ -48,13 +48,16 @@ __all__ = [
     "ResourceInfo",
     "check_django",
     "csrf_check_class",
+    "has_thread_sensitive_executor",
     "is_endpoint",
     "pattern_text",
     "regex_constants",
     "regex_parser",
     "register_thread_exit_hook",
     "run_async_to_sync_on",
+    "run_thread_sensitive_calls_in",
     "set_default_server_header",
+    "stop_running_thread_sensitive_calls_in",
     "watch_cursor_creation",
     "watch_prepare",
 ]
@@ -223,6 +226,44 @@ def run_async_to_sync_on(loop: asyncio.AbstractEventLoop) -> None:
     if getattr(threadlocal, "main_event_loop", None) is not loop:
         threadlocal.main_event_loop = loop
         threadlocal.main_event_loop_pid = os.getpid()
+
+
+# asgiref: ``sync_to_async(thread_sensitive=True)`` called on a running loop, outside
+# ``async_to_sync`` and ``ThreadSensitiveContext``, runs in the executor that
+# ``AsyncToSync.loop_thread_executors`` maps that loop to (``async_to_sync`` maps the loops it
+# starts to their waiting thread), and otherwise in its one global thread. There is no public way
+# to give a loop its thread-sensitive executor. asyncio: ``run_in_executor`` returns what
+# ``executor.submit()`` returns when that is already a future of the loop (``wrap_future``);
+# checked on the loop by :func:`run_thread_sensitive_calls_in`.
+assert isinstance(getattr(AsyncToSync, "loop_thread_executors", None), dict) and (
+    "loop_thread_executors" in SyncToAsync.__call__.__code__.co_names
+), (
+    "asgiref's SyncToAsync no longer looks for a loop's executor in "
+    "AsyncToSync.loop_thread_executors: aiodjango.sync_thread needs a new way to run "
+    "thread-sensitive calls"
+)
+
+
+def has_thread_sensitive_executor(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether thread-sensitive calls on ``loop`` already go to an executor of their own."""
+    return loop in AsyncToSync.loop_thread_executors
+
+
+def run_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any) -> None:
+    """Run the thread-sensitive ``sync_to_async`` calls made on ``loop`` (the running loop) in
+    ``executor``, whose ``submit()`` returns futures of ``loop``."""
+    probe = loop.create_future()
+    assert asyncio.wrap_future(probe, loop=loop) is probe, (
+        "asyncio.wrap_future() no longer passes a loop's own future through: "
+        "aiodjango.sync_thread needs a new way to hand results to the loop"
+    )
+    AsyncToSync.loop_thread_executors[loop] = executor
+
+
+def stop_running_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any) -> None:
+    """Undo :func:`run_thread_sensitive_calls_in` (if ``executor`` is still the one)."""
+    if AsyncToSync.loop_thread_executors.get(loop) is executor:
+        del AsyncToSync.loop_thread_executors[loop]
 
 
 class CsrfRejected(Exception):
