@@ -1,14 +1,14 @@
 """The one thread that runs the serving loop's thread-sensitive sync calls, with cheap hops.
 
 Django's async request handling runs every sync part through ``sync_to_async`` with
-``thread_sensitive=True``: with ``startproject``'s middleware, about 16 hops to a thread and
+``thread_sensitive=True``: with ``startproject``'s middleware, 15 hops to a thread and
 back per request to a Django async view (each ``MiddlewareMixin``'s ``process_request``,
 ``process_view`` and ``process_response``, the ``request_started`` receivers,
 ``response.close()``). asgiref sends them to its one thread-sensitive thread through a
 ``ThreadPoolExecutor``: per hop a ``concurrent.futures.Future`` with its Condition, a work item,
 an asyncio future chained to it, and one wake-up of the loop per result, which writes to the
-loop's self-pipe and hands the GIL over. Under load that bookkeeping was about a third of the
-CPU time of such a request (see the benchmarks page).
+loop's self-pipe and hands the GIL over. Under load that bookkeeping was about a quarter of
+the server's CPU time for such requests (see the benchmarks page).
 
 :class:`SyncThread` is the same one thread, with less: a call is queued as it is, the thread
 completes the loop's own future, and results that finish while the loop is busy share one
