@@ -13,6 +13,7 @@ assumptions about Django are asserted by :func:`check_django`, which the Django-
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import inspect
 import os
@@ -58,6 +59,7 @@ __all__ = [
     "run_thread_sensitive_calls_in",
     "set_default_server_header",
     "stop_running_thread_sensitive_calls_in",
+    "thread_sensitive_executor",
     "watch_cursor_creation",
     "watch_prepare",
 ]
@@ -258,6 +260,23 @@ def run_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any
         "aiodjango.sync_thread needs a new way to hand results to the loop"
     )
     AsyncToSync.loop_thread_executors[loop] = executor
+
+
+# asgiref: outside those, thread-sensitive calls run in ``SyncToAsync.single_thread_executor``,
+# a ``ThreadPoolExecutor`` of one thread for the whole process; there is no public way to
+# reach that thread.
+assert isinstance(
+    getattr(SyncToAsync, "single_thread_executor", None), concurrent.futures.ThreadPoolExecutor
+) and ("single_thread_executor" in SyncToAsync.__call__.__code__.co_names), (
+    "asgiref's SyncToAsync.single_thread_executor is gone: aiodjango.sync_thread needs a new "
+    "way to run calls in asgiref's thread-sensitive thread"
+)
+
+
+def thread_sensitive_executor() -> concurrent.futures.Executor:
+    """asgiref's executor of its one thread-sensitive thread."""
+    executor: concurrent.futures.Executor = SyncToAsync.single_thread_executor
+    return executor
 
 
 def stop_running_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any) -> None:

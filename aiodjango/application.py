@@ -32,7 +32,7 @@ from .lifted.protection import protect_lifted_view
 from .routing import add_lifted_routes
 from .server.identity import DEFAULT_SERVER_HEADER, set_server_header
 from .server.websockets import close_websockets_on_shutdown
-from .sync_thread import run_sync_calls_on_own_thread
+from .sync_thread import serve_sync_calls
 from .wsgi import WSGIHandler, add_wsgi_route
 from .wsgi.environ import URL_SCHEME
 
@@ -91,7 +91,7 @@ def get_aio_application(
 
     handler.shutdown_on_cleanup(app)
     # Django's sync middleware and signals of async views, and lifted views' ORM calls.
-    run_sync_calls_on_own_thread(app)
+    serve_sync_calls(app)
     # Lifted views watch their own websocket handshakes (protect_lifted_view): no other
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)

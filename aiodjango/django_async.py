@@ -99,9 +99,9 @@ class DjangoAsyncHandler:
         # The connection is receive and send at once; Django hands it back to the bridge.
         scope = self._scope(request, size)
         # handle(), not __call__(): without a ThreadSensitiveContext per request, Django's sync
-        # parts (sync middleware, signals, ORM calls of async views) share the loop's one
-        # thread-sensitive thread (aiodjango.sync_thread), as lifted views' do, instead of a
-        # new thread per request.
+        # parts (sync middleware, signals, ORM calls of async views) share asgiref's one
+        # thread-sensitive thread, as lifted views' do, instead of a new thread per request
+        # (reached through the application's queue, aiodjango.sync_thread).
         django = asyncio.ensure_future(self._django.handle(scope, connection, connection))  # type: ignore[arg-type]
         try:
             if _HANDLE_CLOSES_RESPONSES:

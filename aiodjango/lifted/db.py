@@ -11,8 +11,7 @@ same work itself, under these constraints:
   work a thread (and connections) of its own, and sends the two signals through
   ``sync_to_async``: a thread hop on every request, even one that never queries, and persistent
   connections that die with their thread. aiodjango enters no such context: all lifted views
-  share the loop's one thread-sensitive thread (:mod:`aiodjango.sync_thread`; asgiref's own
-  where the application did not start one), so ``CONN_MAX_AGE`` really keeps a connection
+  share asgiref's one thread-sensitive thread, so ``CONN_MAX_AGE`` really keeps a connection
   for reuse and there is at most one connection per database alias for all lifted views.
 * No hop for views that never touch the database. Every request gets a :class:`DatabaseUse`
   record in a context variable; ``sync_to_async`` copies the context into the worker thread, so
