@@ -13,6 +13,7 @@ assumptions about Django are asserted by :func:`check_django`, which the Django-
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import inspect
 import os
@@ -50,13 +51,17 @@ __all__ = [
     "check_django",
     "csrf_check_class",
     "fill_websocket_defaults",
+    "has_thread_sensitive_executor",
     "is_endpoint",
     "pattern_text",
     "regex_constants",
     "regex_parser",
     "register_thread_exit_hook",
     "run_async_to_sync_on",
+    "run_thread_sensitive_calls_in",
     "set_default_server_header",
+    "stop_running_thread_sensitive_calls_in",
+    "thread_sensitive_executor",
     "watch_cursor_creation",
     "watch_prepare",
 ]
@@ -262,6 +267,61 @@ def run_async_to_sync_on(loop: asyncio.AbstractEventLoop) -> None:
     if getattr(threadlocal, "main_event_loop", None) is not loop:
         threadlocal.main_event_loop = loop
         threadlocal.main_event_loop_pid = os.getpid()
+
+
+# asgiref: ``sync_to_async(thread_sensitive=True)`` called on a running loop, outside
+# ``async_to_sync`` and ``ThreadSensitiveContext``, runs in the executor that
+# ``AsyncToSync.loop_thread_executors`` maps that loop to (``async_to_sync`` maps the loops it
+# starts to their waiting thread), and otherwise in its one global thread. There is no public way
+# to give a loop its thread-sensitive executor. asyncio: ``run_in_executor`` returns what
+# ``executor.submit()`` returns when that is already a future of the loop (``wrap_future``);
+# checked on the loop by :func:`run_thread_sensitive_calls_in`.
+assert isinstance(getattr(AsyncToSync, "loop_thread_executors", None), dict) and (
+    "loop_thread_executors" in SyncToAsync.__call__.__code__.co_names
+), (
+    "asgiref's SyncToAsync no longer looks for a loop's executor in "
+    "AsyncToSync.loop_thread_executors: aiodjango.sync_thread needs a new way to run "
+    "thread-sensitive calls"
+)
+
+
+def has_thread_sensitive_executor(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether thread-sensitive calls on ``loop`` already go to an executor of their own."""
+    return loop in AsyncToSync.loop_thread_executors
+
+
+def run_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any) -> None:
+    """Run the thread-sensitive ``sync_to_async`` calls made on ``loop`` (the running loop) in
+    ``executor``, whose ``submit()`` returns futures of ``loop``."""
+    probe = loop.create_future()
+    assert asyncio.wrap_future(probe, loop=loop) is probe, (
+        "asyncio.wrap_future() no longer passes a loop's own future through: "
+        "aiodjango.sync_thread needs a new way to hand results to the loop"
+    )
+    AsyncToSync.loop_thread_executors[loop] = executor
+
+
+# asgiref: outside those, thread-sensitive calls run in ``SyncToAsync.single_thread_executor``,
+# a ``ThreadPoolExecutor`` of one thread for the whole process; there is no public way to
+# reach that thread.
+assert isinstance(
+    getattr(SyncToAsync, "single_thread_executor", None), concurrent.futures.ThreadPoolExecutor
+) and ("single_thread_executor" in SyncToAsync.__call__.__code__.co_names), (
+    "asgiref's SyncToAsync.single_thread_executor is gone: aiodjango.sync_thread needs a new "
+    "way to run calls in asgiref's thread-sensitive thread"
+)
+
+
+def thread_sensitive_executor() -> concurrent.futures.Executor:
+    """asgiref's executor of its one thread-sensitive thread."""
+    executor: concurrent.futures.Executor = SyncToAsync.single_thread_executor
+    return executor
+
+
+def stop_running_thread_sensitive_calls_in(loop: asyncio.AbstractEventLoop, executor: Any) -> None:
+    """Undo :func:`run_thread_sensitive_calls_in` (if ``executor`` is still the one)."""
+    if AsyncToSync.loop_thread_executors.get(loop) is executor:
+        del AsyncToSync.loop_thread_executors[loop]
 
 
 class CsrfRejected(Exception):

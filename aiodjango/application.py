@@ -48,6 +48,7 @@ from .server.websocket_defaults import (
     WebSocketDefaults,
 )
 from .server.websockets import close_websockets_on_shutdown
+from .sync_thread import serve_sync_calls
 from .wsgi import WSGIHandler, add_wsgi_route
 from .wsgi.environ import URL_SCHEME
 
@@ -156,6 +157,8 @@ def get_aio_application(
     add_wsgi_route(app.router, handler, script_name)
 
     handler.shutdown_on_cleanup(app)
+    # Django's sync middleware and signals of async views, and lifted views' ORM calls.
+    serve_sync_calls(app)
     # Lifted views watch their own websocket handshakes (protect_lifted_view): no other
     # response pays for looking.
     close_websockets_on_shutdown(app, watch_responses=False)

@@ -100,7 +100,8 @@ class DjangoAsyncHandler:
         scope = self._scope(request, size)
         # handle(), not __call__(): without a ThreadSensitiveContext per request, Django's sync
         # parts (sync middleware, signals, ORM calls of async views) share asgiref's one
-        # thread-sensitive thread, as lifted views' do, instead of a new thread per request.
+        # thread-sensitive thread, as lifted views' do, instead of a new thread per request
+        # (reached through the application's queue, aiodjango.sync_thread).
         django = asyncio.ensure_future(self._django.handle(scope, connection, connection))  # type: ignore[arg-type]
         try:
             if _HANDLE_CLOSES_RESPONSES:

@@ -36,6 +36,7 @@ class WrkResult:
     seconds: float
     p50: float  # seconds
     p99: float
+    mean: float
     non_2xx: int  # responses with a status of 400 or more, as wrk counts them
     socket_errors: int  # connect, read, write errors and timeouts
 
@@ -85,6 +86,7 @@ async def wrk(url: str, seconds: int, connections: int, patience: int = 10) -> W
                 seconds=data["duration_us"] / 1e6,
                 p50=data["p50_us"] / 1e6,
                 p99=data["p99_us"] / 1e6,
+                mean=data["mean_us"] / 1e6,
                 non_2xx=data["status"],
                 socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
             )

@@ -1,5 +1,7 @@
 """A plain aiohttp application, no Django: the speed a lifted view is measured against."""
 
+import gc
+
 from aiohttp import WSMsgType, web
 
 HELLO = "Hello, world!"
@@ -21,3 +23,4 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
 app = web.Application()
 app.router.add_get("/async/hello/", hello)
 app.router.add_get("/ws/echo/", echo)
+gc.freeze()  # as in wsgi.py: the deployment guide's advice, for every server
