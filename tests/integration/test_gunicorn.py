@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from tests.support.processes import ServerProcess, StartServer, free_port
+from tests.support.waiting import settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -45,13 +46,18 @@ async def test_two_workers_serve_sync_async_and_websocket(start_server: StartSer
             assert response.status == 200
             pids[path].add((await response.text()).rsplit(" ", 1)[1])
 
-    # New connections for every request, many at once, so that both workers accept some.
+    # The port answers once the first worker is up; the second may still be loading Django.
+    await server.wait_for_output("Booting worker", times=2)
+    # New connections for every request, many at once, so that both workers accept some,
+    # for as long as it takes the second worker to be ready (bounded).
     connector = aiohttp.TCPConnector(force_close=True)
     async with aiohttp.ClientSession(connector=connector) as client:
-        for _ in range(10):
+
+        async def both_workers_answered() -> bool:
             await asyncio.gather(*(fetch(client, path) for path in pids for _ in range(20)))
-            if all(len(seen) == 2 for seen in pids.values()):
-                break
+            return all(len(seen) == 2 for seen in pids.values())
+
+        await settle(both_workers_answered, 30.0)
         async with client.ws_connect(f"{base}/ws/echo/") as socket_:
             await socket_.send_str("hi")
             assert await socket_.receive_str(timeout=10) == "echo: hi"
